@@ -1,0 +1,312 @@
+"""Settings: one pydantic-settings object built at the edge (CLI callback, ``create_app``), never at import time.
+
+Precedence, highest first: explicit overrides passed to :meth:`Settings.load` > ``RETAIN_*`` environment
+variables (nested keys with ``__``, e.g. ``RETAIN_INGEST__CHUNK_ROWS``) > ``<workspace>/retain.toml`` > defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+import tomllib
+from contextvars import ContextVar
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from retain.errors import ConfigError
+
+__all__ = ["CONFIG_FILE_NAME", "ENV_PREFIX", "Engine", "IngestSettings", "Settings", "default_toml"]
+
+CONFIG_FILE_NAME = "retain.toml"
+ENV_PREFIX = "RETAIN_"
+_NESTED_DELIMITER = "__"
+
+# The toml file of the Settings.load call in progress; read by ``settings_customise_sources``.
+_toml_file: ContextVar[Path | None] = ContextVar("retain_toml_file", default=None)
+
+
+class Engine(StrEnum):
+    """Analytics backend that runs the Ibis expressions."""
+
+    DUCKDB = "duckdb"
+    PYSPARK = "pyspark"
+
+
+class IngestSettings(BaseModel):
+    """Settings of ``retain ingest`` (the ``[ingest]`` section of ``retain.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    chunk_rows: int = Field(
+        default=250_000,
+        gt=0,
+        description="Rows read and validated per chunk; lower it to bound memory on large files.",
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting of a retain workspace.
+
+    Build it with :meth:`Settings.load` at the edge of the program; pass it down explicitly.
+
+    Parameters
+    ----------
+    workspace : Path
+        The workspace folder (holds ``retain.toml``, ``data/``, ``marts/``, ``state.db``...).
+    database_url : str or None
+        SQLAlchemy URL of the state database; ``None`` means the SQLite file ``<workspace>/state.db``.
+    engine : Engine
+        Analytics backend.
+    activity_window_days : int
+        A customer with activity in the last this many days counts as active (> 0).
+    ingest : IngestSettings
+        Ingest options.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=_NESTED_DELIMITER,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    workspace: Path = Field(description="The workspace folder.")
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the state database. Unset: the SQLite file <workspace>/state.db. "
+            "PostgreSQL in production; the environment variable RETAIN_DATABASE_URL overrides this."
+        ),
+        examples=["postgresql+psycopg://retain:secret@localhost:5432/retain"],
+    )
+    engine: Engine = Field(default=Engine.DUCKDB, description="Analytics engine that runs the metrics and features.")
+    activity_window_days: int = Field(
+        default=90, gt=0, description="A customer with activity in the last this many days counts as active."
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Options of `retain ingest`.")
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:  # RETAIN_DATABASE_URL= (empty) means "use the default", as in most tools
+                return None
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError(
+                    "not a database URL; expected e.g. postgresql+psycopg://user:password@host:5432/dbname "
+                    "or sqlite:////absolute/path/state.db"
+                ) from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = _toml_file.get()
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, workspace: Path | str, **overrides: Any) -> Settings:
+        """Read the settings of ``workspace``.
+
+        Parameters
+        ----------
+        workspace : Path or str
+            The workspace folder; ``<workspace>/retain.toml`` is read when it exists.
+        **overrides
+            Explicit values (e.g. from CLI options); they win over the environment and the file.
+            Nested settings are passed as dicts: ``ingest={"chunk_rows": 1000}``.
+
+        Returns
+        -------
+        Settings
+
+        Raises
+        ------
+        ConfigError
+            A value is invalid or unknown; the message names where it came from (file and key, environment
+            variable or argument), the bad value and the valid values.
+        """
+        workspace = Path(workspace)
+        toml_path = workspace / CONFIG_FILE_NAME
+        _read_toml(toml_path)  # fail early, with the file named, on a syntax error or a misplaced key
+        token = _toml_file.set(toml_path)
+        try:
+            return cls(workspace=workspace, **overrides)
+        except ValidationError as exc:
+            raise _config_error(cls, exc, toml_path, overrides) from None
+        except SettingsError as exc:  # e.g. RETAIN_INGEST='{not json'
+            raise ConfigError(
+                f"Invalid settings: {exc}. Fix or unset the {ENV_PREFIX}* environment variable."
+            ) from None
+        finally:
+            _toml_file.reset(token)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The state database URL: ``database_url``, or the SQLite file ``<workspace>/state.db``."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{(self.workspace.resolve() / 'state.db').as_posix()}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}). Fix the syntax or delete the file.") from None
+    if "workspace" in data:
+        raise ConfigError(
+            f"{path}: key 'workspace' is not allowed in {CONFIG_FILE_NAME}; the workspace is the folder that "
+            "holds the file. Remove the line."
+        )
+    return data
+
+
+def _lookup(data: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[bool, Any]:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _valid_values(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    """Describe what ``loc`` accepts: enum members, bounds, or the valid keys of an unknown key's parent."""
+    fields = model.model_fields
+    for depth, part in enumerate(loc):
+        info = fields.get(str(part))
+        if info is None:
+            return "; valid keys: " + ", ".join(k for k in fields if k != "workspace")
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and depth < len(loc) - 1:
+            fields = annotation.model_fields
+            continue
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            return "; valid values: " + ", ".join(str(m.value) for m in annotation)
+        if annotation is int:
+            bounds = [f" > {m.gt}" for m in info.metadata if getattr(m, "gt", None) is not None]
+            return "; expected an integer" + "".join(bounds)
+    return ""
+
+
+def _env_name(loc: tuple[str | int, ...]) -> str:
+    """The environment variable that set ``loc``: the nested name, or a parent holding JSON."""
+    environ = {k.upper() for k in os.environ}
+    for depth in range(len(loc), 0, -1):
+        name = ENV_PREFIX + _NESTED_DELIMITER.join(str(p) for p in loc[:depth]).upper()
+        if name in environ:
+            return name
+    return ENV_PREFIX + _NESTED_DELIMITER.join(str(p) for p in loc).upper()
+
+
+def _config_error(cls: type[Settings], exc: ValidationError, toml_path: Path, overrides: dict[str, Any]) -> ConfigError:
+    # Find which source supplied each bad value, in precedence order, so the message points at what to edit.
+    env_values = EnvSettingsSource(cls)()
+    toml_values = _read_toml(toml_path)
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        dotted = ".".join(str(p) for p in loc)
+        if _lookup(overrides, loc)[0]:
+            where = f"argument {dotted!r}"
+        elif _lookup(env_values, loc)[0]:
+            where = f"environment variable {_env_name(loc)}"
+        elif _lookup(toml_values, loc)[0]:
+            where = f"{toml_path}: key {dotted!r}"
+        else:
+            where = f"setting {dotted!r}"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"{where} is not a setting{_valid_values(cls, loc)}. Remove or rename it.")
+            continue
+        shown = "(hidden: it may contain a password)" if loc[0] == "database_url" else repr(error["input"])
+        lines.append(f"{where} has invalid value {shown}: {error['msg']}{_valid_values(cls, loc)}.")
+    return ConfigError("Invalid settings:\n  " + "\n  ".join(lines))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:_}" if isinstance(value, int) else repr(value)
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
+
+
+def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str], list[tuple[str, BaseModel]]]:
+    lines: list[str] = []
+    sections: list[tuple[str, BaseModel]] = []
+    for name, info in model.model_fields.items():
+        if name == "workspace":
+            continue
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel):
+            sections.append((name, value))
+            continue
+        comment = info.description or ""
+        if isinstance(info.annotation, type) and issubclass(info.annotation, Enum):
+            comment += " One of: " + ", ".join(str(m.value) for m in info.annotation) + "."
+        lines += textwrap.wrap(comment, width=100, initial_indent="# ", subsequent_indent="# ")
+        if value is None:
+            example = (info.examples or ["..."])[0]
+            lines.append(f"# {name} = {_toml_value(example)}")
+        else:
+            lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    return lines, sections
+
+
+def default_toml() -> str:
+    """The commented ``retain.toml`` that ``retain init`` writes: every setting with its default.
+
+    Returns
+    -------
+    str
+        TOML text; loading a workspace with it gives the same settings as loading one without it.
+    """
+    defaults = Settings.model_construct(workspace=Path("."))
+    lines = [
+        "# retain workspace settings.",
+        f"# Environment variables {ENV_PREFIX}<KEY> override this file (nested keys: "
+        f"{ENV_PREFIX}INGEST{_NESTED_DELIMITER}CHUNK_ROWS);",
+        "# command-line options override both. Delete a line to go back to the built-in default.",
+        "",
+    ]
+    top, sections = _toml_lines(Settings, defaults)
+    lines += top
+    for name, section in sections:
+        lines.append(f"[{name}]")
+        lines += textwrap.wrap(Settings.model_fields[name].description or "", 100, initial_indent="# ")
+        body, _ = _toml_lines(type(section), section)
+        lines += body
+    return "\n".join(lines).rstrip("\n") + "\n"

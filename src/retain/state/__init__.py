@@ -1,0 +1,36 @@
+"""State database: SQLAlchemy tables, engines, Alembic migrations and repository functions.
+
+Everything retain itself writes transactionally lives here; SQLite by default, PostgreSQL in production.
+"""
+
+from retain.state.db import make_engine, make_sessionmaker, normalize_url
+from retain.state.migrate import current_revision, head_revision, upgrade
+from retain.state.runs import (
+    IngestRun,
+    find_committed,
+    finish_run,
+    get_run,
+    list_runs,
+    mark_interrupted,
+    start_run,
+)
+from retain.state.tables import RunStatus, ingest_runs, metadata
+
+__all__ = [
+    "IngestRun",
+    "RunStatus",
+    "current_revision",
+    "find_committed",
+    "finish_run",
+    "get_run",
+    "head_revision",
+    "ingest_runs",
+    "list_runs",
+    "make_engine",
+    "make_sessionmaker",
+    "mark_interrupted",
+    "metadata",
+    "normalize_url",
+    "start_run",
+    "upgrade",
+]
