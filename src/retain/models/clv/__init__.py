@@ -1,0 +1,17 @@
+"""Customer lifetime value for non-contractual customers: BG/NBD purchases × Gamma-Gamma spend.
+
+Typical use::
+
+    summary = summary_from_orders(orders, as_of="2024-06-30", time_unit="W")
+    bg = BetaGeoModel().fit(summary)
+    gg = GammaGammaModel().fit(summary)
+    clv = predicted_clv(bg, gg, summary, horizon_months=12)
+"""
+
+from __future__ import annotations
+
+from retain.models.clv.bgnbd import BetaGeoModel
+from retain.models.clv.clv import predicted_clv, summary_from_orders
+from retain.models.clv.gamma_gamma import GammaGammaModel
+
+__all__ = ["BetaGeoModel", "GammaGammaModel", "predicted_clv", "summary_from_orders"]
