@@ -1,0 +1,50 @@
+"""Why a row was rejected: stable codes written to every rejects file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["RejectReason"]
+
+
+class RejectReason(StrEnum):
+    MISSING_VALUE = "missing_value"
+    BAD_TIMESTAMP = "bad_timestamp"
+    BAD_DATE = "bad_date"
+    BAD_NUMBER = "bad_number"
+    BAD_INTEGER = "bad_integer"
+    BAD_BOOLEAN = "bad_boolean"
+    BAD_JSON = "bad_json"
+    NOT_ALLOWED = "not_allowed"
+    OUT_OF_RANGE = "out_of_range"
+    BAD_FORMAT = "bad_format"
+    NEGATIVE_AMOUNT = "negative_amount"
+    END_BEFORE_START = "end_before_start"
+    SCORE_OUT_OF_SCALE = "score_out_of_scale"
+    WRONG_FIELD_COUNT = "wrong_field_count"
+    MISSING_CUSTOMER = "missing_customer"
+    DUPLICATE_LINE = "duplicate_line"
+
+    @property
+    def explanation(self) -> str:
+        return _EXPLANATIONS[self]
+
+
+_EXPLANATIONS = {
+    RejectReason.MISSING_VALUE: "a required value is empty",
+    RejectReason.BAD_TIMESTAMP: "not an ISO 8601 timestamp such as 2025-03-01T10:22:31Z or 2025-03-01 10:22",
+    RejectReason.BAD_DATE: "not an ISO 8601 date such as 1990-04-23",
+    RejectReason.BAD_NUMBER: "not a finite number such as 12.50",
+    RejectReason.BAD_INTEGER: "not a whole number",
+    RejectReason.BAD_BOOLEAN: "not a boolean (true/false, 1/0, yes/no)",
+    RejectReason.BAD_JSON: 'not a JSON object such as {"plan": "pro"}',
+    RejectReason.NOT_ALLOWED: "not one of the allowed values",
+    RejectReason.OUT_OF_RANGE: "outside the allowed range",
+    RejectReason.BAD_FORMAT: "does not have the expected format",
+    RejectReason.NEGATIVE_AMOUNT: "negative amount on an order that is not refunded",
+    RejectReason.END_BEFORE_START: "the end is before the start",
+    RejectReason.SCORE_OUT_OF_SCALE: "score outside its survey's scale (NPS 0–10, CSAT 1–5)",
+    RejectReason.WRONG_FIELD_COUNT: "the line has a different number of fields than the header",
+    RejectReason.MISSING_CUSTOMER: "the line has no customer id",
+    RejectReason.DUPLICATE_LINE: "exact duplicate of an earlier line; kept once",
+}

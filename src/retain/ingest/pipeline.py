@@ -1,0 +1,185 @@
+"""Ingest one source into one canonical table as one atomic, idempotent batch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from retain.clock import Clock, SystemClock
+from retain.contract.presets import get_preset
+from retain.contract.tables import TableSpec, table_spec
+from retain.contract.validate import validate_chunk
+from retain.errors import InputError
+from retain.ingest.mapping import ColumnPlan, plan_columns
+from retain.ingest.sources import Source, SourceChunk, open_source
+from retain.lake import BatchWriter, Lake, make_batch_id
+
+__all__ = ["IngestOptions", "IngestResult", "IngestStatus", "ingest"]
+
+Progress = Callable[[int, int | None], None]
+
+
+class IngestStatus(StrEnum):
+    COMMITTED = "committed"
+    """Some rows were accepted and are now visible."""
+    ALREADY_INGESTED = "already_ingested"
+    """The same input was ingested before; nothing was added."""
+    NOTHING_ACCEPTED = "nothing_accepted"
+    """Every row was rejected (or there were none); nothing was added."""
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    mapping: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    preset: str | None = None
+    keep_extra: bool = False
+    chunk_rows: int = 250_000
+
+
+@dataclass
+class IngestResult:
+    table: str
+    source: str
+    status: IngestStatus
+    batch_id: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    batch_path: Path | None = None
+    rejects_path: Path | None = None
+    fingerprint: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not IngestStatus.NOTHING_ACCEPTED
+
+
+def _fingerprint(spec: TableSpec, source: Source, options: IngestOptions, plan: ColumnPlan | None) -> str:
+    """Same input + same interpretation = same fingerprint, so a repeated ingest is recognised."""
+    recipe = {"table": str(spec.name), "preset": options.preset, "plan": plan.describe() if plan else None}
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode())
+    digest.update(source.fingerprint().encode())
+    return digest.hexdigest()
+
+
+def _canonical_chunks(
+    spec: TableSpec, source: Source, options: IngestOptions
+) -> tuple[Iterator[SourceChunk], ColumnPlan | None]:
+    if options.preset:
+        preset = get_preset(options.preset, spec.name)
+        absent = [c for c in preset.input_columns if c not in source.columns]
+        if absent:
+            raise InputError(
+                f"{source.name}: preset {preset.name} needs column(s) {', '.join(absent)}; the file has "
+                f"{', '.join(source.columns)}. Nothing was written."
+            )
+        return preset.transform(source.chunks(options.chunk_rows)), None
+    plan = plan_columns(
+        spec,
+        source.columns,
+        mapping=options.mapping,
+        constants=options.constants,
+        keep_extra=options.keep_extra,
+        where=source.name,
+    )
+
+    def mapped() -> Iterator[SourceChunk]:
+        for chunk in source.chunks(options.chunk_rows):
+            yield SourceChunk(plan.apply(chunk.table), chunk.rows, chunk.rejects, chunk.rejected_rows)
+
+    return mapped(), plan
+
+
+def ingest(
+    lake: Lake,
+    table: str,
+    source: str | Path | pd.DataFrame | pa.Table,
+    options: IngestOptions | None = None,
+    *,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Validate ``source`` against ``table`` and commit its valid rows as one batch (or nothing).
+
+    Raises
+    ------
+    InputError
+        The source cannot be read or its columns do not fit the table; nothing was written.
+    """
+    options = options or IngestOptions()
+    clock = clock or SystemClock()
+    spec = table_spec(table)
+    src = open_source(source)
+    chunks, plan = _canonical_chunks(spec, src, options)
+    fingerprint = _fingerprint(spec, src, options, plan)
+    existing = lake.find_batch(spec.name, fingerprint)
+    if existing is not None:
+        return IngestResult(
+            str(spec.name),
+            src.name,
+            IngestStatus.ALREADY_INGESTED,
+            lake.batch_id_of(existing),
+            batch_path=existing,
+            fingerprint=fingerprint,
+        )
+    batch_id = make_batch_id(clock.now(), fingerprint)
+    writer = BatchWriter(lake, spec, batch_id)
+    reasons: Counter[str] = Counter()
+    accepted = rejected = 0
+    try:
+        for chunk in chunks:
+            checked = validate_chunk(spec, chunk.table, chunk.rows)
+            writer.write(checked.valid)
+            for rejects in (chunk.rejects, checked.rejects):
+                writer.write_rejects(rejects)
+                reasons.update(_first_reason_per_row(rejects))
+            accepted += checked.valid.num_rows
+            rejected += checked.rejected_rows + chunk.rejected_rows
+            if progress:
+                progress(src.position(), src.total)
+        metadata = {
+            "table": str(spec.name),
+            "source": src.name,
+            "fingerprint": fingerprint,
+            "preset": options.preset,
+            "plan": plan.describe() if plan else None,
+            "rows_accepted": accepted,
+            "rows_rejected": rejected,
+            "ingested_at": clock.now().isoformat(),
+        }
+        batch_path, rejects_path = writer.commit(metadata)
+    except BaseException:
+        writer.abort()
+        raise
+    status = IngestStatus.COMMITTED if accepted else IngestStatus.NOTHING_ACCEPTED
+    return IngestResult(
+        str(spec.name),
+        src.name,
+        status,
+        batch_id,
+        accepted + rejected,
+        accepted,
+        rejected,
+        dict(sorted(reasons.items())),
+        batch_path,
+        rejects_path,
+        fingerprint,
+    )
+
+
+def _first_reason_per_row(rejects: pa.Table) -> Counter[str]:
+    """Count each rejected row once, under the first reason reported for it."""
+    if rejects.num_rows == 0:
+        return Counter()
+    frame = rejects.select(["source_row", "reason"]).to_pandas().drop_duplicates("source_row")
+    return Counter(frame["reason"].tolist())

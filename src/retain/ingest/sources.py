@@ -1,0 +1,380 @@
+"""Input sources read as a stream of Arrow chunks with their source row numbers.
+
+Row numbers count the way a spreadsheet shows them: in files with a header the header is row 1 and the first
+record is row 2; in JSON Lines the first line is row 1; in-memory tables start at row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+
+from retain.contract.reasons import RejectReason
+from retain.contract.validate import REJECTS_SCHEMA, rejects_table
+from retain.errors import InputError
+
+__all__ = ["Source", "SourceChunk", "open_source"]
+
+_CSV_BLOCK_BYTES = 8 << 20
+_SNIFF_BYTES = 64 << 10
+_DELIMITERS = ",;\t|"
+
+
+@dataclass
+class SourceChunk:
+    table: pa.Table
+    """Rows as read, with the source's own column names."""
+    rows: np.ndarray
+    """Source row number of each row of ``table``."""
+    rejects: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
+    """Rows that could not even be read as records (e.g. wrong number of fields)."""
+    rejected_rows: int = 0
+
+
+class Source(Protocol):
+    name: str
+    columns: list[str]
+    total: int | None
+    """Progress total (bytes or rows), None when unknown."""
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]: ...
+
+    def fingerprint(self) -> str: ...
+
+    def position(self) -> int: ...
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _check_unique(names: list[str], where: str) -> list[str]:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"{where}: the header repeats column(s) {', '.join(repeated)}; rename them.")
+    return names
+
+
+class CsvSource:
+    """Delimited text, UTF-8 with or without BOM; the delimiter is detected from the first 64 KiB."""
+
+    def __init__(self, path: Path, delimiter: str | None = None):
+        self.path = path
+        self.name = str(path)
+        self.total = path.stat().st_size
+        sample = path.open("rb").read(_SNIFF_BYTES)
+        try:
+            text = sample.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if len(sample) < _SNIFF_BYTES or exc.start < len(sample) - 4:
+                raise InputError(
+                    f"{path}: not UTF-8 text (byte {exc.start} is invalid). Save the file as UTF-8 "
+                    "(e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`) and ingest it again."
+                ) from None
+            text = sample[: exc.start].decode("utf-8-sig")
+        if not text.strip():
+            raise InputError(f"{path}: the file is empty; expected a header line with column names.")
+        self.delimiter = delimiter or self._sniff(text)
+        header = next(csv.reader(io.StringIO(text), delimiter=self.delimiter))
+        self.columns = _check_unique([h.strip() for h in header], str(path))
+        self._stream: pa.NativeFile | None = None
+
+    @staticmethod
+    def _sniff(text: str) -> str:
+        first_lines = "\n".join(text.splitlines()[:50])
+        try:
+            return csv.Sniffer().sniff(first_lines, delimiters=_DELIMITERS).delimiter
+        except csv.Error:
+            header = text.splitlines()[0]
+            return max(_DELIMITERS, key=header.count) if any(d in header for d in _DELIMITERS) else ","
+
+    def fingerprint(self) -> str:
+        return _file_digest(self.path)
+
+    def position(self) -> int:
+        return self._stream.tell() if self._stream is not None else 0
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        bad: list[tuple[int, str]] = []
+
+        def on_invalid(row: pv.InvalidRow) -> str:
+            bad.append((row.number, row.text))
+            return "skip"
+
+        self._stream = pa.OSFile(str(self.path))
+        reader = pv.open_csv(
+            self._stream,
+            read_options=pv.ReadOptions(
+                use_threads=False, block_size=_CSV_BLOCK_BYTES, column_names=self.columns, skip_rows=1
+            ),
+            parse_options=pv.ParseOptions(
+                delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(self.columns, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+        next_row, reported = 2, 0
+        try:
+            for batch in reader:
+                numbers = sorted(n for n, _ in bad[reported:])
+                rows = _number_rows(next_row, batch.num_rows, numbers)
+                last = max(int(rows[-1]) if len(rows) else next_row - 1, numbers[-1] if numbers else 0)
+                chunk_bad = [(n, t) for n, t in bad[reported:] if n <= last]
+                reported += len(chunk_bad)
+                next_row = last + 1
+                yield SourceChunk(pa.Table.from_batches([batch]), rows, *self._field_count_rejects(chunk_bad))
+            if reported < len(bad):
+                yield SourceChunk(
+                    pa.table({c: pa.array([], pa.string()) for c in self.columns}),
+                    np.array([], int),
+                    *self._field_count_rejects(bad[reported:]),
+                )
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"{self.path}: cannot be read as delimited text ({exc}).") from None
+        finally:
+            self._stream.close()
+
+    def _field_count_rejects(self, bad: list[tuple[int, str]]) -> tuple[pa.Table, int]:
+        if not bad:
+            return REJECTS_SCHEMA.empty_table(), 0
+        rows = np.array([n for n, _ in bad], dtype=np.int64)
+        detail = f"expected {len(self.columns)} fields separated by {self.delimiter!r}"
+        return rejects_table(rows, "*", pa.array([t for _, t in bad]), RejectReason.WRONG_FIELD_COUNT, detail), len(bad)
+
+
+def _number_rows(first: int, count: int, skipped: list[int]) -> np.ndarray:
+    """The ``count`` row numbers from ``first`` on that are not among ``skipped`` (rows the reader dropped)."""
+    candidates = np.arange(first, first + count + len(skipped), dtype=np.int64)
+    if skipped:
+        candidates = candidates[~np.isin(candidates, skipped)]
+    return candidates[:count]
+
+
+class ParquetSource:
+    def __init__(self, path: Path):
+        self.path = path
+        self.name = str(path)
+        try:
+            self._file = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc}).") from None
+        self.columns = _check_unique(self._file.schema_arrow.names, str(path))
+        self.total = self._file.metadata.num_rows
+        self._done = 0
+
+    def fingerprint(self) -> str:
+        return _file_digest(self.path)
+
+    def position(self) -> int:
+        return self._done
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        for batch in self._file.iter_batches(batch_size=chunk_rows):
+            rows = np.arange(self._done + 1, self._done + 1 + batch.num_rows, dtype=np.int64)
+            self._done += batch.num_rows
+            yield SourceChunk(pa.Table.from_batches([batch]), rows)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+class JsonLinesSource:
+    """One JSON object per line; a line that is not a JSON object is rejected with its line number."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.name = str(path)
+        self.total = path.stat().st_size
+        self._pos = 0
+        keys: dict[str, None] = {}
+        with path.open(encoding="utf-8-sig") as f:
+            for line, _ in zip(f, range(1000), strict=False):
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict):
+                    keys.update(dict.fromkeys(obj))
+        if not keys:
+            raise InputError(f"{path}: no JSON object found in the first 1000 lines; expected one object per line.")
+        self.columns = list(keys)
+
+    def fingerprint(self) -> str:
+        return _file_digest(self.path)
+
+    def position(self) -> int:
+        return self._pos
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        with self.path.open("rb") as f:
+            number, records, rows, bad = 0, [], [], []
+            for raw in f:
+                number += 1
+                self._pos += len(raw)
+                if not raw.strip():
+                    continue
+                try:
+                    obj = json.loads(raw.decode("utf-8-sig"))
+                except (ValueError, UnicodeDecodeError):
+                    obj = None
+                if not isinstance(obj, dict):
+                    bad.append((number, raw.decode("utf-8", "replace").strip()))
+                    continue
+                unknown = set(obj) - set(self.columns)
+                if unknown:
+                    self.columns.extend(sorted(unknown))
+                records.append(obj)
+                rows.append(number)
+                if len(records) >= chunk_rows:
+                    yield self._chunk(records, rows, bad)
+                    records, rows, bad = [], [], []
+            if records or bad:
+                yield self._chunk(records, rows, bad)
+
+    def _chunk(self, records: list[dict], rows: list[int], bad: list[tuple[int, str]]) -> SourceChunk:
+        table = pa.table({c: pa.array([_text(r.get(c)) for r in records], pa.string()) for c in self.columns})
+        rejects = REJECTS_SCHEMA.empty_table()
+        if bad:
+            rejects = rejects_table(
+                np.array([n for n, _ in bad]),
+                "*",
+                pa.array([t for _, t in bad]),
+                RejectReason.BAD_JSON,
+                "each line must be one JSON object",
+            )
+        return SourceChunk(table, np.array(rows, dtype=np.int64), rejects, len(bad))
+
+
+class XlsxSource:
+    """The first worksheet (or ``sheet``) of an Excel workbook, read in streaming mode."""
+
+    def __init__(self, path: Path, sheet: str | None = None):
+        import openpyxl
+
+        self.path = path
+        self.name = str(path)
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+            raise InputError(f"{path}: not a readable XLSX workbook ({exc}).") from None
+        if sheet is not None and sheet not in self._book.sheetnames:
+            raise InputError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(self._book.sheetnames)}.")
+        self._sheet = self._book[sheet] if sheet else self._book.worksheets[0]
+        header = next(self._sheet.iter_rows(max_row=1, values_only=True), None)
+        if not header:
+            raise InputError(f"{path}: the sheet is empty; expected a header row with column names.")
+        self.columns = _check_unique([str(h).strip() if h is not None else "" for h in header], str(path))
+        self.total = self._sheet.max_row
+        self._pos = 0
+
+    def fingerprint(self) -> str:
+        return _file_digest(self.path)
+
+    def position(self) -> int:
+        return self._pos
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        records, rows = [], []
+        for number, values in enumerate(self._sheet.iter_rows(min_row=2, values_only=True), start=2):
+            self._pos = number
+            if all(v is None for v in values):
+                continue
+            records.append(values)
+            rows.append(number)
+            if len(records) >= chunk_rows:
+                yield self._chunk(records, rows)
+                records, rows = [], []
+        if records:
+            yield self._chunk(records, rows)
+
+    def _chunk(self, records: list[tuple], rows: list[int]) -> SourceChunk:
+        width = len(self.columns)
+        cols = {
+            c: pa.array([_cell(r[i]) if i < len(r) else None for r in records], pa.string())
+            for i, c in enumerate(self.columns[:width])
+        }
+        return SourceChunk(pa.table(cols), np.array(rows, dtype=np.int64))
+
+
+def _cell(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+class ArrowSource:
+    """An in-memory pandas DataFrame or Arrow table."""
+
+    def __init__(self, table: pa.Table, name: str):
+        self._table = table
+        self.name = name
+        self.columns = _check_unique(list(table.column_names), name)
+        self.total = table.num_rows
+        self._done = 0
+
+    def fingerprint(self) -> str:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, self._table.schema) as writer:
+            writer.write_table(self._table)
+        return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+    def position(self) -> int:
+        return self._done
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        for batch in self._table.to_batches(max_chunksize=chunk_rows):
+            rows = np.arange(self._done + 1, self._done + 1 + batch.num_rows, dtype=np.int64)
+            self._done += batch.num_rows
+            yield SourceChunk(pa.Table.from_batches([batch]), rows)
+
+
+_SUFFIXES = {
+    ".csv": CsvSource,
+    ".tsv": CsvSource,
+    ".txt": CsvSource,
+    ".parquet": ParquetSource,
+    ".jsonl": JsonLinesSource,
+    ".ndjson": JsonLinesSource,
+    ".xlsx": XlsxSource,
+}
+
+
+def open_source(source: str | Path | pd.DataFrame | pa.Table) -> Source:
+    """Open a path (by suffix), a pandas DataFrame or an Arrow table as a chunked source."""
+    if isinstance(source, pd.DataFrame):
+        return ArrowSource(pa.Table.from_pandas(source, preserve_index=False), "<DataFrame>")
+    if isinstance(source, pa.Table):
+        return ArrowSource(source, "<Arrow table>")
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file. Check the path (relative paths start from {Path.cwd()}).")
+    kind = _SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(f"{path}: unknown file type {path.suffix!r}; supported: {', '.join(sorted(_SUFFIXES))}.")
+    return kind(path)
