@@ -1,0 +1,83 @@
+"""Fixtures shared by every test area: state databases (SQLite file, PostgreSQL server)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from retain.state.db import normalize_url
+
+DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _admin_engine(url: sa.URL) -> sa.Engine:
+    # AUTOCOMMIT: CREATE/DROP DATABASE cannot run inside a transaction. NullPool: nothing lingers to block DROP.
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"connect_timeout": 5})
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database for this test session, dropped afterwards.
+
+    The server comes from ``RETAIN_TEST_DATABASE_URL`` (default: postgres on 127.0.0.1:5432). Without a
+    reachable server the test is skipped, except under CI (``CI`` set), where it fails: CI must test PostgreSQL.
+    """
+    admin_url = normalize_url(os.environ.get("RETAIN_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
+    shown = admin_url.render_as_string(hide_password=True)
+    admin = _admin_engine(admin_url)
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        message = (
+            f"PostgreSQL not reachable at {shown}: set RETAIN_TEST_DATABASE_URL or start a server; "
+            "`.ci/run` installs one"
+        )
+        if _in_ci():
+            pytest.fail(f"{message} (CI is set, so this is an error: {exc.orig})", pytrace=False)
+        pytest.skip(message)
+    name = f"retain_test_{secrets.token_hex(6)}"
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            # WITH (FORCE) (PostgreSQL 13+) ends sessions a failed test may have left open.
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = _admin_engine(normalize_url(url))
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of an empty state database: a SQLite file in ``tmp_path``, then the PostgreSQL test database.
+
+    Tests that take it run once per backend; the PostgreSQL database is emptied before each test.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{(tmp_path / 'state.db').as_posix()}"
+    url = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url

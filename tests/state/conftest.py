@@ -1,0 +1,21 @@
+"""Fixtures of the state database tests: a migrated engine on each backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from retain.state import make_engine, upgrade
+
+
+@pytest.fixture
+def state_engine(database_url: str) -> Iterator[sa.Engine]:
+    """An engine on a freshly migrated state database (SQLite and PostgreSQL)."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
