@@ -129,8 +129,8 @@ class BetaGeoModel(BaseEstimator):
         """Log-likelihood of each customer's (x, t_x, T) under the fitted parameters (FHL 2005, eq. 6)."""
         check_fitted(self, "r_")
         x, t_x, T = check_rft(x, t_x, T)
-        ll, _ = _loglik_rows(self._params(), x, t_x, T)
-        return ll
+        ll, _ = _loglik_rows(self._params(), x.ravel(), t_x.ravel(), T.ravel())
+        return ll.reshape(x.shape)
 
     def probability_alive(self, x: Any, t_x: Any, T: Any) -> np.ndarray:
         """P(customer still active at T | x, t_x, T).

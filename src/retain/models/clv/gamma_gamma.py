@@ -166,8 +166,8 @@ class GammaGammaModel(BaseEstimator):
         x, m = _check_xm(as_float_array("x (frequency)", x), as_float_array("monetary", m))
         if np.any(x < 1) or np.any(m <= 0):
             raise InputError("log_likelihood needs x >= 1 and monetary > 0 for every row.")
-        ll, _ = _loglik_rows(np.array([self.p_, self.q_, self.v_]), x, m)
-        return ll
+        ll, _ = _loglik_rows(np.array([self.p_, self.q_, self.v_]), x.ravel(), m.ravel())
+        return ll.reshape(x.shape)
 
 
 def _check_xm(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
