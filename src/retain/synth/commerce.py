@@ -9,12 +9,13 @@ from retain.contract.tables import TableName
 from retain.synth.calendar import Calendar
 from retain.synth.params import HazardCoefficients
 from retain.synth.population import Population
-from retain.synth.records import EVENT_TYPES, PROP_CAMPAIGN, PROP_PAGE, PROP_RATING
+from retain.synth.records import PROP_CAMPAIGN, PROP_PAGE, PROP_RATING
+from retain.synth.records import event_code as _code
 from retain.synth.simulation import ChunkSimulation, MonthFrame, expand
 
 __all__ = ["CommerceSimulation"]
 
-_VIEW, _OPEN, _CLICK, _REVIEW, _REFERRAL = (int(np.flatnonzero(EVENT_TYPES == t)[0]) for t in
+_VIEW, _OPEN, _CLICK, _REVIEW, _REFERRAL = (_code(t) for t in
     ("page_view", "email_open", "email_click", "review", "referral"))  # fmt: skip
 _SEASON = np.array([0.9, 0.8, 0.9, 0.95, 1.0, 0.95, 0.9, 0.9, 1.0, 1.05, 1.45, 1.8])
 """Purchase-rate multiplier per calendar month (Black Friday and Christmas)."""

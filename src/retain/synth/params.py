@@ -40,12 +40,58 @@ COUNTRY_WEIGHTS = np.array([30, 14, 10, 7, 5, 5, 4, 5, 3, 2, 3, 3, 4, 2, 2, 1], 
 CHANNELS = np.array(["organic_search", "paid_search", "social", "referral", "direct", "email", "partner"])
 CHANNEL_WEIGHTS = np.array([28, 20, 15, 10, 15, 7, 5], dtype=float)
 FIRST_NAMES = np.array(
-    ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Kai", "Lena", "Mia", "Noah"]
-    + ["Olga", "Paul", "Rosa", "Sam", "Tara", "Umar", "Vera", "Will", "Yuki", "Zoe"]
+    [
+        "Anna",
+        "Ben",
+        "Clara",
+        "David",
+        "Emma",
+        "Felix",
+        "Grace",
+        "Hugo",
+        "Ines",
+        "Jonas",
+        "Kai",
+        "Lena",
+        "Mia",
+        "Noah",
+        "Olga",
+        "Paul",
+        "Rosa",
+        "Sam",
+        "Tara",
+        "Umar",
+        "Vera",
+        "Will",
+        "Yuki",
+        "Zoe",
+    ]
 )
 LAST_NAMES = np.array(
-    ["Adams", "Becker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito", "Jensen", "Khan", "Lopez"]
-    + ["Meyer", "Novak", "Olsen", "Patel", "Rossi", "Schmidt", "Tanaka", "Weber", "Young", "Zimmer"]
+    [
+        "Adams",
+        "Becker",
+        "Costa",
+        "Dubois",
+        "Evans",
+        "Fischer",
+        "Garcia",
+        "Hansen",
+        "Ito",
+        "Jensen",
+        "Khan",
+        "Lopez",
+        "Meyer",
+        "Novak",
+        "Olsen",
+        "Patel",
+        "Rossi",
+        "Schmidt",
+        "Tanaka",
+        "Weber",
+        "Young",
+        "Zimmer",
+    ]
 )
 
 PLANS = np.array(["basic", "pro", "business"])

@@ -9,11 +9,18 @@ from retain.contract.tables import TABLES, TableName
 from retain.synth import arrow
 from retain.synth.params import FEATURES, REASONS
 
-__all__ = ["EVENT_TYPES", "PROPERTIES", "Records"]
+__all__ = ["EVENT_TYPES", "PROPERTIES", "Records", "event_code"]
 
 EVENT_TYPES = np.array(
     ["login", "feature_used", "email_open", "email_click", "payment_failed", "page_view", "review", "referral"]
 )
+
+
+def event_code(name: str) -> int:
+    """Index of ``name`` in :data:`EVENT_TYPES`."""
+    return int(np.flatnonzero(name == EVENT_TYPES)[0])
+
+
 _PAGES = ["/", "/products", "/product", "/cart", "/checkout", "/account"]
 _CAMPAIGNS = ["newsletter", "onboarding", "promotion", "winback"]
 PROPERTIES = np.array(

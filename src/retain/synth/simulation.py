@@ -204,7 +204,7 @@ class ChunkSimulation:
         self.dead |= churn
 
     def _support(self, f: MonthFrame) -> None:
-        rng, e, n = self.rng, f.engagement, self.pop.n
+        rng, e = self.rng, f.engagement
         rate = f.exposure * (0.05 * np.exp(-0.6 * e) + self._model_ticket_rate(f.m))
         cust, opened = expand(rng, rng.poisson(np.where(f.alive, rate, 0.0)), f.lo, f.hi)
         k, ek = len(cust), e[cust]

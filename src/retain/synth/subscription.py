@@ -19,13 +19,14 @@ from retain.synth.params import (
     HazardCoefficients,
 )
 from retain.synth.population import Population
-from retain.synth.records import EVENT_TYPES, PROP_CAMPAIGN, PROP_FEATURE
+from retain.synth.records import PROP_CAMPAIGN, PROP_FEATURE
+from retain.synth.records import event_code as _code
 from retain.synth.simulation import ChunkSimulation, MonthFrame, expand
 
 __all__ = ["SubscriptionSimulation"]
 
 _DAY = 86_400
-_LOGIN, _FEATURE, _OPEN, _CLICK, _FAILED = (int(np.flatnonzero(EVENT_TYPES == t)[0]) for t in
+_LOGIN, _FEATURE, _OPEN, _CLICK, _FAILED = (_code(t) for t in
     ("login", "feature_used", "email_open", "email_click", "payment_failed"))  # fmt: skip
 _ACTIVE, _PAUSED, _CANCELED = 0, 1, 2
 _REASON = {r: i for i, r in enumerate(REASONS)}
@@ -88,7 +89,7 @@ class SubscriptionSimulation(ChunkSimulation):
     # --- activity ------------------------------------------------------------------------------------------
 
     def _model_activity(self, f: MonthFrame) -> np.ndarray:
-        rng, e, n, rec = self.rng, f.engagement, self.pop.n, self.records
+        rng, e, rec = self.rng, f.engagement, self.records
         x = np.where(f.alive, f.exposure, 0.0) * np.where(self.seg_paused, 0.1, 1.0)
         logins = rng.poisson(x * np.exp(1.0 + 0.9 * e))
         features = rng.poisson(x * np.exp(0.4 + 1.0 * e))
