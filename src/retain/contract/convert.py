@@ -119,16 +119,19 @@ def _to_boolean(text: pa.Array) -> pa.Array:
 
 
 def _to_json_object(text: pa.Array) -> pa.Array:
-    def canonical(value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return None
-        return json.dumps(parsed, sort_keys=True, ensure_ascii=False) if isinstance(parsed, dict) else None
+    # Only objects are accepted; valid text is kept as written (re-serialising would cost more than parsing).
+    loads = json.loads
 
-    return pa.array([canonical(v) for v in text.to_pylist()], type=pa.string())
+    def is_object(value: str | None) -> bool:
+        if value is None or not value.startswith("{"):
+            return False
+        try:
+            return isinstance(loads(value), dict)
+        except ValueError:
+            return False
+
+    ok = pa.array([is_object(v) for v in text.to_pylist()], type=pa.bool_())
+    return pc.if_else(ok, text, pa.scalar(None, pa.string()))
 
 
 _TEXT_CONVERTERS: dict[ColumnType, tuple[Callable[[pa.Array], pa.Array], RejectReason]] = {

@@ -69,7 +69,7 @@ def _column_rules(column: Column, values: pa.Array, failed: np.ndarray) -> tuple
     problems: list[_Problem] = []
     if column.allowed:
         values = pc.utf8_lower(values)
-        bad = _mask(pc.invert(pc.is_in(values, value_set=pa.array(column.allowed))))
+        bad = _mask(pc.and_(values.is_valid(), pc.invert(pc.is_in(values, value_set=pa.array(column.allowed)))))
         problems.append(
             _Problem(bad, column.name, RejectReason.NOT_ALLOWED, "expected one of " + ", ".join(column.allowed))
         )

@@ -72,8 +72,20 @@ def _fingerprint(spec: TableSpec, source: Source, options: IngestOptions, plan: 
     return digest.hexdigest()
 
 
+class _RowCounter:
+    """Counts input records (for presets, lines, not the orders they become)."""
+
+    def __init__(self, source: Source, chunk_rows: int):
+        self.source, self.chunk_rows, self.rows = source, chunk_rows, 0
+
+    def __iter__(self) -> Iterator[SourceChunk]:
+        for chunk in self.source.chunks(self.chunk_rows):
+            self.rows += len(chunk.rows) + chunk.rejected_rows
+            yield chunk
+
+
 def _canonical_chunks(
-    spec: TableSpec, source: Source, options: IngestOptions
+    spec: TableSpec, source: Source, options: IngestOptions, counter: _RowCounter
 ) -> tuple[Iterator[SourceChunk], ColumnPlan | None]:
     if options.preset:
         preset = get_preset(options.preset, spec.name)
@@ -83,7 +95,7 @@ def _canonical_chunks(
                 f"{source.name}: preset {preset.name} needs column(s) {', '.join(absent)}; the file has "
                 f"{', '.join(source.columns)}. Nothing was written."
             )
-        return preset.transform(source.chunks(options.chunk_rows)), None
+        return preset.transform(iter(counter)), None
     plan = plan_columns(
         spec,
         source.columns,
@@ -94,7 +106,7 @@ def _canonical_chunks(
     )
 
     def mapped() -> Iterator[SourceChunk]:
-        for chunk in source.chunks(options.chunk_rows):
+        for chunk in counter:
             yield SourceChunk(plan.apply(chunk.table), chunk.rows, chunk.rejects, chunk.rejected_rows)
 
     return mapped(), plan
@@ -108,6 +120,7 @@ def ingest(
     *,
     clock: Clock | None = None,
     progress: Progress | None = None,
+    on_start: Callable[[str, str], None] | None = None,
 ) -> IngestResult:
     """Validate ``source`` against ``table`` and commit its valid rows as one batch (or nothing).
 
@@ -115,12 +128,15 @@ def ingest(
     ------
     InputError
         The source cannot be read or its columns do not fit the table; nothing was written.
+
+    ``on_start(fingerprint, batch_id)`` is called once the input is known to be new, before anything is written.
     """
     options = options or IngestOptions()
     clock = clock or SystemClock()
     spec = table_spec(table)
     src = open_source(source)
-    chunks, plan = _canonical_chunks(spec, src, options)
+    counter = _RowCounter(src, options.chunk_rows)
+    chunks, plan = _canonical_chunks(spec, src, options, counter)
     fingerprint = _fingerprint(spec, src, options, plan)
     existing = lake.find_batch(spec.name, fingerprint)
     if existing is not None:
@@ -133,6 +149,8 @@ def ingest(
             fingerprint=fingerprint,
         )
     batch_id = make_batch_id(clock.now(), fingerprint)
+    if on_start:
+        on_start(fingerprint, batch_id)
     writer = BatchWriter(lake, spec, batch_id)
     reasons: Counter[str] = Counter()
     accepted = rejected = 0

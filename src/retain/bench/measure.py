@@ -1,0 +1,50 @@
+"""Wall time and peak resident memory of one call, sampled from inside the process."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+
+__all__ = ["Measurement", "measure", "median_of"]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    seconds: float
+    peak_rss_mb: float
+    """Peak resident memory during the call, minus the memory in use when it started."""
+
+
+def measure(func: Callable[[], object], *, interval: float = 0.005) -> Measurement:
+    """Time ``func`` and sample its process's RSS every ``interval`` seconds (native allocations included)."""
+    process = psutil.Process()
+    start_rss = process.memory_info().rss
+    peak = start_rss
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, process.memory_info().rss)
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    began = time.perf_counter()
+    try:
+        func()
+    finally:
+        elapsed = time.perf_counter() - began
+        done.set()
+        sampler.join()
+    peak = max(peak, process.memory_info().rss)
+    return Measurement(elapsed, (peak - start_rss) / 2**20)
+
+
+def median_of(runs: list[Measurement]) -> Measurement:
+    return Measurement(statistics.median(r.seconds for r in runs), statistics.median(r.peak_rss_mb for r in runs))

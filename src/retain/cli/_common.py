@@ -1,0 +1,73 @@
+"""What every command shares: the console, the workspace option and turning domain errors into messages."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from retain.errors import InputError, RetainError
+
+__all__ = ["WorkspaceOption", "console", "err_console", "fail", "handle_errors", "print_json", "progress_bar"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="RETAIN_WORKSPACE",
+        help="Workspace folder (see `retain init`).",
+        show_default="current folder",
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Domain errors become one red line and exit code 2 (bad input) or 1 (anything else), not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            raise fail(str(exc), 2) from None
+        except RetainError as exc:
+            raise fail(str(exc), 1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def default_workspace(path: Path | None) -> Path:
+    return path if path is not None else Path(os.environ.get("RETAIN_WORKSPACE", "."))
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+def print_json(data: object) -> None:
+    console.print_json(json.dumps(data, default=str))

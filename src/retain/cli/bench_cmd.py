@@ -1,0 +1,57 @@
+"""``retain bench …``: measured, never asserted, speed of retain's jobs against a same-run baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from retain.bench.ingest_bench import run_ingest_bench
+from retain.bench.measure import Measurement
+from retain.cli._common import console, err_console, handle_errors
+
+__all__ = ["bench_app"]
+
+bench_app = typer.Typer(help="Benchmarks: retain's jobs against a baseline in the same run.", no_args_is_help=True)
+
+
+@bench_app.command("ingest")
+@handle_errors
+def bench_ingest(
+    rows: Annotated[list[int], typer.Option("--rows", help="Rows of the orders CSV; repeat for several sizes.")],
+    repeats: Annotated[int, typer.Option(min=1, help="Runs per size; medians are reported.")] = 3,
+    work_dir: Annotated[Path | None, typer.Option(help="Where test files are generated (cached).")] = None,
+) -> None:
+    """Validated ingest of an N-row orders CSV vs DuckDB's bare CSV-to-Parquet conversion of the same file."""
+
+    def on_run(job: str, i: int, m: Measurement) -> None:
+        err_console.print(f"  run {i + 1}: {job:<20} {m.seconds:8.2f} s  peak +{m.peak_rss_mb:,.0f} MB")
+
+    table = Table(title=f"retain bench ingest (median of {repeats})")
+    for header in (
+        "rows",
+        "file MB",
+        "duckdb s",
+        "retain s",
+        "ratio",
+        "retain rows/s",
+        "duckdb peak MB",
+        "retain peak MB",
+    ):
+        table.add_column(header, justify="right")
+    for n in rows:
+        err_console.print(f"[bold]{n:,} rows[/]")
+        r = run_ingest_bench(n, repeats=repeats, work_dir=work_dir, on_run=on_run)
+        table.add_row(
+            f"{r.rows:,}",
+            f"{r.file_mb:,.0f}",
+            f"{r.baseline.seconds:.2f}",
+            f"{r.retain.seconds:.2f}",
+            f"{r.ratio:.2f}×",
+            f"{r.rows_per_second:,.0f}",
+            f"{r.baseline.peak_rss_mb:,.0f}",
+            f"{r.retain.peak_rss_mb:,.0f}",
+        )
+    console.print(table)

@@ -1,0 +1,81 @@
+"""``retain ingest``: load a file into a canonical table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from retain.cli._common import WorkspaceOption, console, handle_errors, progress_bar
+from retain.contract.presets import PresetName
+from retain.contract.tables import TableName
+from retain.ingest import IngestResult, IngestStatus, parse_assignments
+from retain.workspace import Workspace
+
+__all__ = ["ingest", "report_ingest"]
+
+
+def report_ingest(result: IngestResult) -> None:
+    if result.status is IngestStatus.ALREADY_INGESTED:
+        console.print(
+            f"[yellow]{result.source}[/] was already ingested into {result.table} (batch {result.batch_id}); "
+            "nothing added."
+        )
+        return
+    colour = "green" if result.ok else "red"
+    console.print(
+        f"[{colour}]{result.table}[/]: read {result.rows_read:,} rows, "
+        f"accepted {result.rows_accepted:,}, rejected {result.rows_rejected:,}"
+    )
+    if result.rejects_by_reason:
+        reasons = Table("reason", "rows", title="Rejected rows by reason", title_justify="left")
+        for reason, count in result.rejects_by_reason.items():
+            reasons.add_row(reason, f"{count:,}")
+        console.print(reasons)
+    if result.rejects_path:
+        console.print(f"Rejects (row, column, value, reason): {result.rejects_path}")
+    if result.batch_path:
+        console.print(f"Batch {result.batch_id} committed.")
+
+
+@handle_errors
+def ingest(
+    table: Annotated[TableName, typer.Argument(help="Target table.", case_sensitive=False)],
+    file: Annotated[Path, typer.Argument(help="CSV (any delimiter), Parquet, JSON Lines (.jsonl) or XLSX.")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="TARGET=SOURCE: take column TARGET from input column SOURCE. Repeatable."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="COLUMN=VALUE: fill COLUMN with a constant. Repeatable."),
+    ] = None,
+    preset: Annotated[PresetName | None, typer.Option(help="A known export layout.")] = None,
+    keep_extra: Annotated[
+        bool, typer.Option("--keep-extra", help="Keep unknown columns in the table's JSON column (attributes).")
+    ] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Validate FILE against TABLE and add its valid rows as one batch.
+
+    Bad rows go to the batch's rejects file with row, column, value and reason; the good rows commit together.
+    Ingesting the same file again adds nothing. Exits non-zero only when no row could be accepted.
+    """
+    ws = Workspace.open(workspace)
+    with progress_bar() as bar:
+        task = bar.add_task(f"ingest {table.value}", total=None)
+        result = ws.ingest(
+            table,
+            file,
+            mapping=parse_assignments(map_, "--map"),
+            constants=parse_assignments(set_, "--set"),
+            preset=preset.value if preset else None,
+            keep_extra=keep_extra,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+        bar.update(task, completed=1, total=1)
+    report_ingest(result)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,45 @@
+"""The ``retain`` command: a thin layer of Typer commands over the domain functions."""
+
+from __future__ import annotations
+
+import typer
+
+from retain import __version__
+from retain.cli.bench_cmd import bench_app
+from retain.cli.demo_cmd import demo
+from retain.cli.ingest_cmd import ingest
+from retain.cli.init_cmd import init, status
+from retain.cli.schema_cmd import schema
+from retain.cli.synth_cmd import synth
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="retain",
+    help="Customer retention and churn management: ingest, analyse, predict, act.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"retain {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """retain — see how many customers you keep, who is about to leave and why."""
+
+
+app.command()(demo)
+app.command()(init)
+app.command()(status)
+app.command()(schema)
+app.command()(ingest)
+app.command()(synth)
+app.add_typer(bench_app, name="bench")
