@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -85,15 +86,14 @@ def run_ingest_bench(
         scratch = Path(tempfile.mkdtemp(dir=work_dir))
         try:
             gc.collect()
-            base = measure(lambda: _duckdb_convert(csv, scratch / "baseline.parquet"))
+            base, _ = measure(partial(_duckdb_convert, csv, scratch / "baseline.parquet"))
             base_runs.append(base)
             if on_run:
                 on_run("duckdb csv→parquet", i, base)
             gc.collect()
-            result = {}
-            ours = measure(lambda: result.setdefault("r", ingest(Lake(scratch / "lake"), "orders", csv)))
+            ours, result = measure(partial(ingest, Lake(scratch / "lake"), "orders", csv))
             our_runs.append(ours)
-            accepted = result["r"].rows_accepted
+            accepted = result.rows_accepted
             if on_run:
                 on_run("retain ingest", i, ours)
         finally:

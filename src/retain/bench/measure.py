@@ -7,10 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import psutil
 
 __all__ = ["Measurement", "measure", "median_of"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class Measurement:
     """Peak resident memory during the call, minus the memory in use when it started."""
 
 
-def measure(func: Callable[[], object], *, interval: float = 0.005) -> Measurement:
+def measure(func: Callable[[], T], *, interval: float = 0.005) -> tuple[Measurement, T]:
     """Time ``func`` and sample its process's RSS every ``interval`` seconds (native allocations included)."""
     process = psutil.Process()
     start_rss = process.memory_info().rss
@@ -37,13 +40,13 @@ def measure(func: Callable[[], object], *, interval: float = 0.005) -> Measureme
     sampler.start()
     began = time.perf_counter()
     try:
-        func()
+        value = func()
     finally:
         elapsed = time.perf_counter() - began
         done.set()
         sampler.join()
     peak = max(peak, process.memory_info().rss)
-    return Measurement(elapsed, (peak - start_rss) / 2**20)
+    return Measurement(elapsed, (peak - start_rss) / 2**20), value
 
 
 def median_of(runs: list[Measurement]) -> Measurement:
