@@ -148,8 +148,11 @@ class FeatureLayout:
         for name in self.columns:
             series = X[name]
             if name in self.categories:
-                dtype = pd.CategoricalDtype(categories=list(self.categories[name]), ordered=False)
-                out[name] = pd.Categorical(_as_text(series), dtype=dtype)
+                known = list(self.categories[name])
+                text = _as_text(series)
+                # Unseen values become missing explicitly (pandas will stop doing it implicitly).
+                text = text.where(text.isin(known))
+                out[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(categories=known, ordered=False))
             else:
                 out[name] = _as_float(series, name)
         return pd.DataFrame(out, index=X.index)

@@ -1,0 +1,217 @@
+"""ChurnModel on a synthetic world whose churn probabilities are known, plus its contracts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from retain.errors import InputError, NotFittedError, SchemaMismatchError
+from retain.models.churn import ChurnModel, brier, calibration_table, roc_auc
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic_train) -> ChurnModel:
+    X, y, _ = synthetic_train
+    return ChurnModel().fit(X, y)
+
+
+def test_beats_the_trivial_baseline_and_approaches_the_oracle(fitted, synthetic_test):
+    X, y, p_true = synthetic_test
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    p = proba[:, 1]
+    base_rate = y.mean()
+    # The trivial model predicts the base rate for everyone: ROC-AUC 0.5, Brier = base_rate * (1 - base_rate).
+    assert roc_auc(y, p) >= 0.5 + 0.25
+    assert brier(y, p) <= base_rate * (1 - base_rate) - 0.03
+    # The oracle knows the true probabilities; 3,000 training rows should get within 0.05 AUC of it.
+    assert roc_auc(y, p) >= roc_auc(y, p_true) - 0.05
+    # Calibrated on fresh data: predicted and observed churn agree per quintile (300-600 customers per bin,
+    # binomial standard error <= 0.03, so 0.1 is about three standard errors).
+    table = calibration_table(y, p, bins=5)
+    assert table["gap"].abs().max() <= 0.1
+
+
+def test_learned_attributes(fitted, synthetic_train):
+    X, _, _ = synthetic_train
+    assert fitted.feature_names_in_.tolist() == list(X.columns)
+    assert fitted.n_features_in_ == 5
+    assert fitted.categorical_features_ == ["plan"]
+    assert fitted.categories_ == {"plan": ["basic", "pro", "team"]}
+    assert fitted.classes_.tolist() == [0, 1]
+    assert len(fitted.boosters_) == 3  # one per calibration fold
+    assert all(booster.num_trees() == 400 for booster in fitted.boosters_)
+    with pytest.raises(AttributeError, match="boosters_"):
+        _ = fitted.booster_
+
+
+def test_predict_is_probability_at_one_half(fitted, synthetic_test):
+    X, _, _ = synthetic_test
+    np.testing.assert_array_equal(fitted.predict(X), (fitted.predict_proba(X)[:, 1] >= 0.5).astype(int))
+
+
+def test_unseen_category_is_scored_as_missing(fitted, synthetic_test):
+    X, _, _ = synthetic_test
+    head = X.head(6).copy()
+    unseen = head.copy()
+    unseen["plan"] = ["enterprise", "basic", "enterprise", "pro", "team", "enterprise"]
+    missing = head.copy()
+    missing["plan"] = pd.array([None, "basic", None, "pro", "team", None], dtype="str")
+    p_unseen = fitted.predict_proba(unseen)[:, 1]
+    assert np.isfinite(p_unseen).all()
+    np.testing.assert_array_equal(p_unseen, fitted.predict_proba(missing)[:, 1])
+    # Unseen values do not shift the seen ones: rows 1, 3 and 4 score as in a frame without unseen plans.
+    seen_only = head.copy()
+    seen_only["plan"] = ["pro", "basic", "team", "pro", "team", "basic"]
+    np.testing.assert_array_equal(p_unseen[[1, 3, 4]], fitted.predict_proba(seen_only)[[1, 3, 4], 1])
+
+
+def test_category_dtype_and_object_dtype_score_the_same(fitted, synthetic_test):
+    X, _, _ = synthetic_test
+    as_category = X.assign(plan=X["plan"].astype("category"))
+    as_object = X.assign(plan=X["plan"].astype(object))
+    reordered = X[list(reversed(X.columns))]
+    expected = fitted.predict_proba(X)
+    np.testing.assert_array_equal(fitted.predict_proba(as_category), expected)
+    np.testing.assert_array_equal(fitted.predict_proba(as_object), expected)
+    np.testing.assert_array_equal(fitted.predict_proba(reordered), expected)
+
+
+def test_shap_contributions_add_up_to_the_raw_score(fitted, synthetic_test):
+    X = synthetic_test[0].head(300)  # TreeSHAP on 3 x 400 deep trees costs milliseconds per row
+    contrib = fitted.contributions(X)
+    assert list(contrib.columns) == [*X.columns, "bias"]
+    assert contrib.index.equals(X.index)
+    # Independent raw score: rebuild LightGBM's input by hand and average the fold boosters' log-odds.
+    lgb_input = X.assign(
+        plan=pd.Categorical(X["plan"], categories=fitted.categories_["plan"]),
+        has_coupon=X["has_coupon"].astype("float64"),
+    )
+    raw = np.mean([booster.predict(lgb_input, raw_score=True) for booster in fitted.boosters_], axis=0)
+    np.testing.assert_allclose(contrib.sum(axis=1), raw, atol=1e-9)
+    np.testing.assert_allclose(fitted.raw_score(X), raw, atol=1e-9)
+    # The features that drive churn carry more weight than the pure-noise coupon flag.
+    mean_abs = contrib.drop(columns="bias").abs().mean()
+    assert mean_abs["usage_drop"] > mean_abs["has_coupon"]
+    assert mean_abs["tenure_years"] > mean_abs["has_coupon"]
+
+
+def test_uncalibrated_model_contributions_give_its_probabilities(synthetic_train, synthetic_test):
+    X, y, _ = synthetic_train
+    model = ChurnModel(calibration=None, n_estimators=100).fit(X, y)
+    assert model.calibrator_ is None
+    Xt = synthetic_test[0].head(500)
+    logit = model.contributions(Xt).sum(axis=1).to_numpy()
+    np.testing.assert_allclose(model.predict_proba(Xt)[:, 1], 1 / (1 + np.exp(-logit)), rtol=1e-12)
+    assert model.booster_.num_trees() == 100
+
+
+def test_single_booster_mode_sigmoid(synthetic_train, synthetic_test):
+    X, y, _ = synthetic_train
+    model = ChurnModel(calibration="sigmoid", ensemble=False, n_estimators=100).fit(X, y)
+    Xt, yt, _ = synthetic_test
+    assert len(model.boosters_) == 1
+    head = Xt.head(500)
+    np.testing.assert_allclose(
+        model.contributions(head).sum(axis=1),
+        model.booster_.predict(
+            head.assign(
+                plan=pd.Categorical(head["plan"], categories=model.categories_["plan"]),
+                has_coupon=head["has_coupon"].astype(float),
+            ),
+            raw_score=True,
+        ),
+        atol=1e-9,
+    )
+    # Platt scaling on log-odds is monotone: the probabilities rank customers exactly as the raw score does.
+    p = model.predict_proba(Xt)[:, 1]
+    order = np.argsort(model.raw_score(Xt), kind="stable")
+    assert (np.diff(p[order]) >= -1e-15).all()
+    assert roc_auc(yt, p) == pytest.approx(roc_auc(yt, model.raw_score(Xt)))
+
+
+def test_same_seed_same_probabilities_other_seed_other_folds(synthetic_train, synthetic_test):
+    X, y, _ = synthetic_train
+    Xt, _, _ = synthetic_test
+    first = ChurnModel(n_estimators=100, random_state=5).fit(X, y).predict_proba(Xt)
+    second = ChurnModel(n_estimators=100, random_state=5).fit(X, y).predict_proba(Xt)
+    other = ChurnModel(n_estimators=100, random_state=6).fit(X, y).predict_proba(Xt)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize(
+    ("n", "positives", "expected"),
+    [
+        (150, 40, "got 150 rows with 40 positives (churned) and 110 negatives"),
+        (500, 12, "got 500 rows with 12 positives (churned) and 488 negatives"),
+        (300, 300, "got 300 rows with 300 positives (churned) and 0 negatives"),
+    ],
+)
+def test_refuses_too_little_data(n, positives, expected):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    y = np.r_[np.ones(positives, dtype=int), np.zeros(n - positives, dtype=int)]
+    with pytest.raises(InputError) as info:
+        ChurnModel().fit(X, y)
+    message = str(info.value)
+    assert expected in message
+    assert "need at least 200 rows and 20 of each class" in message
+
+
+def test_not_fitted():
+    X = pd.DataFrame({"x": [1.0, 2.0]})
+    for call in (ChurnModel().predict_proba, ChurnModel().contributions, ChurnModel().predict):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            call(X)
+
+
+def test_columns_must_match_fit(fitted, synthetic_test):
+    X, _, _ = synthetic_test
+    with pytest.raises(SchemaMismatchError) as info:
+        fitted.predict_proba(X.drop(columns=["tenure_years"]).assign(region="EU"))
+    assert "missing ['tenure_years']" in str(info.value)
+    assert "unexpected ['region']" in str(info.value)
+    assert info.value.missing == ["tenure_years"]
+    assert info.value.unknown == ["region"]
+    with pytest.raises(InputError, match="'usage_drop' was numeric"):
+        fitted.predict_proba(X.assign(usage_drop="high"))
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.zeros((300, 2)), np.r_[np.ones(100), np.zeros(200)], "must be a feature table"),
+        (pd.DataFrame({"x": np.arange(300.0)}), ["yes"] * 100 + ["no"] * 200, "0/1 or booleans"),
+        (pd.DataFrame({"x": np.arange(300.0)}), np.r_[np.ones(100), np.zeros(199)], "has 299 labels"),
+        (pd.DataFrame({"x": np.arange(300.0)}), np.r_[np.ones(100), np.zeros(199), np.nan], "missing labels"),
+        (
+            pd.DataFrame({"seen": pd.date_range("2024-01-01", periods=300)}),
+            np.r_[np.ones(100), np.zeros(200)],
+            "days since",
+        ),
+        (pd.DataFrame({"bias": np.arange(300.0)}), np.r_[np.ones(100), np.zeros(200)], "rename that column"),
+    ],
+)
+def test_rejects_malformed_input(X, y, message):
+    with pytest.raises(InputError, match=message):
+        ChurnModel().fit(X, y)
+
+
+def test_rejects_unknown_calibration_listing_valid_ones():
+    X = pd.DataFrame({"x": np.arange(300.0)})
+    with pytest.raises(InputError, match=r"valid values are \['isotonic', 'sigmoid', None\]"):
+        ChurnModel(calibration="beta").fit(X, np.r_[np.ones(100), np.zeros(200)])
+
+
+def test_boolean_labels_and_sklearn_clone(synthetic_train):
+    X, y, _ = synthetic_train
+    model = ChurnModel(n_estimators=50, num_leaves=7)
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    from_bool = model.fit(X, y.astype(bool)).predict_proba(X.head(50))
+    from_int = twin.fit(X, y).predict_proba(X.head(50))
+    np.testing.assert_array_equal(from_bool, from_int)
