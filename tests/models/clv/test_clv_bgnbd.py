@@ -9,7 +9,7 @@ from scipy import integrate
 from scipy.special import gammaln
 from sklearn.base import clone
 
-from retain.errors import InputError, NotFittedError
+from retain.errors import InputError, NotFittedError, RetainWarning
 from retain.models.clv import BetaGeoModel
 
 
@@ -178,6 +178,13 @@ def test_is_a_scikit_learn_estimator() -> None:
 
 
 # --- Errors --------------------------------------------------------------------------------------------------
+
+
+def test_warns_when_not_converged(cdnow_summary) -> None:
+    with pytest.warns(RetainWarning, match="did not converge"):
+        model = BetaGeoModel(max_iter=2).fit(cdnow_summary[["x", "t_x", "T"]])
+    assert not model.converged_
+    assert model.n_iter_ <= 2
 
 
 def test_not_fitted() -> None:
