@@ -182,7 +182,7 @@ class SubscriptionSimulation(ChunkSimulation):
         rec.add_events(idx, _FAILED, bill[idx] + 3 * _DAY, -1)
 
         e = f.engagement
-        can_change = ok & ~self.annual & ~self.seg_paused & ~fail
+        can_change = ok & ~self.annual & ~self.seg_paused & ~fail & ~resume  # one change per renewal
         up = can_change & (self.plan < 2) & (rng.random(n) < 0.012 * np.exp(0.8 * e))
         down = can_change & ~up & (self.plan > 0) & (rng.random(n) < 0.015 * np.exp(-0.8 * e))
         idx = np.flatnonzero(up | down)
