@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from scipy import integrate
 from scipy.special import gammaln
-from sklearn.base import clone
 
 from retain.errors import InputError, NotFittedError, RetainWarning
 from retain.models.clv import BetaGeoModel
@@ -169,10 +168,15 @@ def test_penalizer_shrinks_parameters(cdnow_summary, cdnow_bg: BetaGeoModel) -> 
     assert penalized.log_likelihood_ < cdnow_bg.log_likelihood_
 
 
-def test_is_a_scikit_learn_estimator() -> None:
+def test_follows_the_scikit_learn_parameter_protocol() -> None:
+    clone = pytest.importorskip("sklearn.base").clone
     model = BetaGeoModel(penalizer=0.01, max_iter=50)
     assert model.get_params() == {"penalizer": 0.01, "initial_params": None, "tol": 1e-8, "max_iter": 50}
     assert clone(model).get_params() == model.get_params()
+    assert repr(model) == "BetaGeoModel(max_iter=50, penalizer=0.01)"
+    assert model.set_params(tol=1e-6).tol == 1e-6
+    with pytest.raises(InputError, match="no parameter 'alpha'"):
+        model.set_params(alpha=3.0)
     with pytest.raises(TypeError):
         BetaGeoModel(0.01)  # type: ignore[misc]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
-from sklearn.base import BaseEstimator
 
 from retain.errors import InputError
 from retain.models.clv._mle import initial_log_params, maximize_log_likelihood
+from retain.models.clv._params import ParamsMixin
 from retain.models.clv._validation import as_columns, as_float_array, check_fitted, check_rft, check_weights
 
 __all__ = ["BetaGeoModel"]
@@ -28,7 +28,7 @@ _PARAM_NAMES = ("r", "alpha", "a", "b")
 _ALIASES = {"x": "frequency", "t_x": "recency"}
 
 
-class BetaGeoModel(BaseEstimator):
+class BetaGeoModel(ParamsMixin):
     """BG/NBD model fitted by maximum likelihood (Fader, Hardie & Lee 2005).
 
     Parameters

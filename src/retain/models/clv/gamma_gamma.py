@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 from scipy.special import gammaln, psi
-from sklearn.base import BaseEstimator
 
 from retain.errors import InputError, RetainWarning
 from retain.models.clv._mle import initial_log_params, maximize_log_likelihood
+from retain.models.clv._params import ParamsMixin
 from retain.models.clv._validation import as_columns, as_float_array, check_fitted, check_weights
 
 __all__ = ["GammaGammaModel"]
@@ -27,7 +27,7 @@ _PARAM_NAMES = ("p", "q", "v")
 _ALIASES = {"x": "frequency", "monetary": "monetary_value"}
 
 
-class GammaGammaModel(BaseEstimator):
+class GammaGammaModel(ParamsMixin):
     """Gamma-Gamma spend model fitted by maximum likelihood (Fader & Hardie 2013).
 
     Parameters
