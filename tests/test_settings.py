@@ -108,6 +108,13 @@ def test_bad_value_in_env_names_the_variable(tmp_path, clean_env):
     assert "environment variable RETAIN_ACTIVITY_WINDOW_DAYS has invalid value '-1'" in message
 
 
+def test_none_override_means_not_given(tmp_path, clean_env):
+    _write_toml(tmp_path, 'engine = "pyspark"\n')
+    clean_env.setenv("RETAIN_ACTIVITY_WINDOW_DAYS", "45")
+    settings = Settings.load(tmp_path, engine=None, activity_window_days=None, database_url=None)
+    assert (settings.engine, settings.activity_window_days) == (Engine.PYSPARK, 45)
+
+
 def test_bad_override_names_the_argument(tmp_path):
     with pytest.raises(ConfigError, match="argument 'activity_window_days' has invalid value 0"):
         Settings.load(tmp_path, activity_window_days=0)

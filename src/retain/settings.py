@@ -61,7 +61,8 @@ class IngestSettings(BaseModel):
 class Settings(BaseSettings):
     """Every setting of a retain workspace.
 
-    Build it with :meth:`Settings.load` at the edge of the program; pass it down explicitly.
+    Build it with :meth:`Settings.load` at the edge of the program and pass it down explicitly. (Calling
+    ``Settings(workspace=...)`` directly reads the environment but not ``retain.toml``.)
 
     Parameters
     ----------
@@ -140,8 +141,9 @@ class Settings(BaseSettings):
         workspace : Path or str
             The workspace folder; ``<workspace>/retain.toml`` is read when it exists.
         **overrides
-            Explicit values (e.g. from CLI options); they win over the environment and the file.
-            Nested settings are passed as dicts: ``ingest={"chunk_rows": 1000}``.
+            Explicit values (e.g. from CLI options); they win over the environment and the file. ``None``
+            means "not given" (an unset CLI option) and is dropped. Nested settings are passed as dicts:
+            ``ingest={"chunk_rows": 1000}``.
 
         Returns
         -------
@@ -154,6 +156,7 @@ class Settings(BaseSettings):
             variable or argument), the bad value and the valid values.
         """
         workspace = Path(workspace)
+        overrides = {key: value for key, value in overrides.items() if value is not None}
         toml_path = workspace / CONFIG_FILE_NAME
         _read_toml(toml_path)  # fail early, with the file named, on a syntax error or a misplaced key
         token = _toml_file.set(toml_path)
