@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from sklearn.base import clone
 
@@ -215,3 +216,15 @@ def test_boolean_labels_and_sklearn_clone(synthetic_train):
     from_bool = model.fit(X, y.astype(bool)).predict_proba(X.head(50))
     from_int = twin.fit(X, y).predict_proba(X.head(50))
     np.testing.assert_array_equal(from_bool, from_int)
+
+
+def test_arrow_input_and_empty_batches(synthetic_train):
+    X, y, _ = synthetic_train
+    from_arrow = ChurnModel(n_estimators=50).fit(pa.Table.from_pandas(X), y)
+    from_pandas = ChurnModel(n_estimators=50).fit(X, y)
+    np.testing.assert_array_equal(from_arrow.predict_proba(X.head(100)), from_pandas.predict_proba(X.head(100)))
+    empty = X.head(0)
+    assert from_pandas.predict_proba(empty).shape == (0, 2)
+    assert from_pandas.raw_score(empty).shape == (0,)
+    assert list(from_pandas.contributions(empty).columns) == [*X.columns, "bias"]
+    assert len(from_pandas.contributions(empty)) == 0

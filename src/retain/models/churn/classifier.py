@@ -185,6 +185,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, shape ``(n, 2)``: column 1 is the churn probability."""
         Xt = self._transform(X)
+        if len(Xt) == 0:  # LightGBM refuses empty input; an empty batch simply has no scores
+            return np.empty((0, 2))
         if self.calibrator_ is None:
             proba = self.estimators_[0].predict_proba(Xt)
         else:
@@ -198,6 +200,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def raw_score(self, X: Any) -> np.ndarray:
         """Uncalibrated log-odds, averaged over the boosters; equals ``contributions(X).sum(axis=1)``."""
         Xt = self._transform(X)
+        if len(Xt) == 0:
+            return np.empty(0)
         scores = [np.asarray(estimator.predict(Xt, raw_score=True), dtype="float64") for estimator in self.estimators_]
         return np.mean(scores, axis=0)
 
@@ -213,10 +217,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             Indexed like ``X``; columns ``feature_names_in_`` then ``bias``.
         """
         Xt = self._transform(X)
+        columns = [*self._layout.columns, BIAS_COLUMN]
+        if len(Xt) == 0:
+            return pd.DataFrame(np.empty((0, len(columns))), columns=columns, index=Xt.index)
         parts = [
             np.asarray(estimator.predict(Xt, pred_contrib=True), dtype="float64") for estimator in self.estimators_
         ]
-        columns = [*self._layout.columns, BIAS_COLUMN]
         return pd.DataFrame(np.mean(parts, axis=0), columns=columns, index=Xt.index)
 
     # ------------------------------------------------------------- helpers
