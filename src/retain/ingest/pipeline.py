@@ -185,7 +185,7 @@ def ingest(
         src.name,
         status,
         batch_id,
-        accepted + rejected,
+        counter.rows,
         accepted,
         rejected,
         dict(sorted(reasons.items())),
