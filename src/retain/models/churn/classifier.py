@@ -293,7 +293,7 @@ def _check_labels(y: Any, n_rows: int) -> np.ndarray:
         if y.shape[1] != 1:
             raise InputError(f"y must be one column of labels; got a table with {y.shape[1]} columns.")
         y = y.iloc[:, 0]
-    series = pd.Series(np.asarray(y, dtype=object).ravel() if not isinstance(y, pd.Series) else y)
+    series = y.reset_index(drop=True) if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object).ravel())
     if len(series) != n_rows:
         raise InputError(f"X has {n_rows} rows but y has {len(series)} labels; pass one label per row.")
     if series.isna().any():
