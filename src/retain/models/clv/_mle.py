@@ -87,11 +87,12 @@ def maximize_log_likelihood(
             options={"maxiter": max(max_iter - n_iter, 1), "gtol": tol},
         )
         log_params, n_iter = result.x, n_iter + int(result.nit)
-        # A failed line search next to the optimum ("precision loss") is a rounding artefact, not divergence: a
-        # fresh start from there (new curvature estimate) either converges or confirms the gradient is flat.
-        if result.success or n_iter >= max_iter:
+        # A failed line search next to the optimum ("precision loss") is a rounding artefact, not divergence: accept
+        # it when the gradient is already flat, otherwise restart from there with a fresh curvature estimate.
+        flat = float(np.max(np.abs(result.jac))) <= _FLAT_GRADIENT
+        if result.success or flat or n_iter >= max_iter:
             break
-    converged = bool(result.success) or float(np.max(np.abs(result.jac))) <= _FLAT_GRADIENT
+    converged = bool(result.success) or flat
     params = np.exp(result.x)
     ll, _ = loglik_and_grad(params)
     if not converged:

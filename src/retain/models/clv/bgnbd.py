@@ -153,7 +153,8 @@ class BetaGeoModel(ParamsMixin):
         FHL 2005 eq. 10: E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · (a + b + x − 1) / (a − 1)
         · [1 − ((α + T) / (α + T + t))^(r + x) · ₂F₁(r + x, b + x; a + b + x − 1; t / (α + T + t))].
 
-        ``t`` is in the same time unit as the data and broadcasts against the customer arrays.
+        ``t`` is in the same time unit as the data and broadcasts against the customer arrays. The closed form
+        divides by a − 1, so it is undefined (inf/NaN) if the fit lands exactly on a = 1.
         """
         check_fitted(self, "r_")
         t = _check_horizon(t)
