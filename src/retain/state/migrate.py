@@ -1,4 +1,13 @@
-"""Run the state database migrations from code: no ``alembic.ini`` on disk, the scripts ship in the package."""
+"""Run the state database migrations from code: no ``alembic.ini`` on disk, the scripts ship in the package.
+
+To add a revision after changing ``tables.py`` (then review it, and keep it free of ``retain`` imports)::
+
+    from alembic import command
+    from retain.state.migrate import alembic_config, upgrade
+
+    upgrade("sqlite:////tmp/dev.db")
+    command.revision(alembic_config("sqlite:////tmp/dev.db"), message="what changed", autogenerate=True, rev_id="0002")
+"""
 
 from __future__ import annotations
 
