@@ -146,3 +146,22 @@ def test_csv_output_has_iso_timestamps_and_same_content_as_parquet(tmp_path):
             convert_options=pcsv.ConvertOptions(column_types=spec.arrow_schema, strings_can_be_null=True),
         )
         assert parsed.cast(spec.arrow_schema).equals(pq.read_table(b / f"{name}.parquet")), name
+
+
+def test_short_window_ending_mid_month(tmp_path):
+    from datetime import date
+
+    import pyarrow.parquet as pq
+
+    s = generate(tmp_path, customers=2_000, model="subscription", seed=4, end=date(2025, 6, 15), months=3)
+    assert (s.start, s.end) == (date(2025, 4, 1), date(2025, 6, 15))
+    lo, hi = datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 6, 16, tzinfo=UTC)
+    for name in ["customers", "subscriptions", "events", "tickets", "feedback", "orders"]:
+        table = pq.read_table(tmp_path / f"{name}.parquet")
+        for col in TABLES[TableName(name)].columns:
+            if col.type == "timestamp":
+                values = table[col.name].drop_null()
+                if len(values):
+                    assert pc.min(values).as_py() >= lo and pc.max(values).as_py() < hi, (name, col.name)
+    months = set(pq.read_table(tmp_path / "ground_truth" / "churn_probability.parquet")["month"].to_pylist())
+    assert months == {date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)}
