@@ -27,7 +27,8 @@ from retain.errors import InputError
 
 __all__ = ["Source", "SourceChunk", "open_source"]
 
-_CSV_BLOCK_BYTES = 8 << 20
+# Arrow's streaming CSV reader reads up to 32 blocks ahead; 1 MiB blocks bound that read-ahead to ~32 MiB.
+_CSV_BLOCK_BYTES = 1 << 20
 _SNIFF_BYTES = 64 << 10
 _DELIMITERS = ",;\t|"
 
@@ -130,6 +131,7 @@ class CsvSource:
             ),
         )
         next_row, reported = 2, 0
+        pending: list[SourceChunk] = []
         try:
             for batch in reader:
                 numbers = sorted(n for n, _ in bad[reported:])
@@ -138,13 +140,15 @@ class CsvSource:
                 chunk_bad = [(n, t) for n, t in bad[reported:] if n <= last]
                 reported += len(chunk_bad)
                 next_row = last + 1
-                yield SourceChunk(pa.Table.from_batches([batch]), rows, *self._field_count_rejects(chunk_bad))
+                pending.append(SourceChunk(pa.Table.from_batches([batch]), rows, *self._field_count_rejects(chunk_bad)))
+                if sum(len(c.rows) for c in pending) >= chunk_rows:
+                    yield _concat(pending)
+                    pending = []
             if reported < len(bad):
-                yield SourceChunk(
-                    pa.table({c: pa.array([], pa.string()) for c in self.columns}),
-                    np.array([], int),
-                    *self._field_count_rejects(bad[reported:]),
-                )
+                empty = pa.table({c: pa.array([], pa.string()) for c in self.columns})
+                pending.append(SourceChunk(empty, np.array([], np.int64), *self._field_count_rejects(bad[reported:])))
+            if pending:
+                yield _concat(pending)
         except pa.ArrowInvalid as exc:
             raise InputError(f"{self.path}: cannot be read as delimited text ({exc}).") from None
         finally:
@@ -156,6 +160,17 @@ class CsvSource:
         rows = np.array([n for n, _ in bad], dtype=np.int64)
         detail = f"expected {len(self.columns)} fields separated by {self.delimiter!r}"
         return rejects_table(rows, "*", pa.array([t for _, t in bad]), RejectReason.WRONG_FIELD_COUNT, detail), len(bad)
+
+
+def _concat(chunks: list[SourceChunk]) -> SourceChunk:
+    if len(chunks) == 1:
+        return chunks[0]
+    return SourceChunk(
+        pa.concat_tables([c.table for c in chunks]).combine_chunks(),
+        np.concatenate([c.rows for c in chunks]),
+        pa.concat_tables([c.rejects for c in chunks]),
+        sum(c.rejected_rows for c in chunks),
+    )
 
 
 def _number_rows(first: int, count: int, skipped: list[int]) -> np.ndarray:
