@@ -72,7 +72,7 @@ class Records:
         )
 
     def add_tickets(self, **cols: np.ndarray) -> None:
-        """cust, opened, resolved (-1 = open), category, categories, priority, complaint, satisfaction (0 = none)."""
+        """cust, opened, resolved (-1 = open), category, priority, complaint, satisfaction (0 = none)."""
         self._add("tickets", **cols)
 
     def add_feedback(self, cust, survey, score, reason, comment, at) -> None:

@@ -21,8 +21,7 @@ __all__ = ["GROUND_TRUTH_SCHEMA", "ChunkSimulation", "MonthFrame", "expand"]
 
 _DAY = 86_400
 _MONTH = 30.4375 * _DAY
-_NPS, _CSAT = 0, 1
-assert SURVEYS[_NPS] == "nps" and SURVEYS[_CSAT] == "csat"
+_NPS, _CSAT = (int(np.flatnonzero(name == SURVEYS)[0]) for name in ("nps", "csat"))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

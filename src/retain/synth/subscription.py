@@ -19,7 +19,7 @@ from retain.synth.params import (
     HazardCoefficients,
 )
 from retain.synth.population import Population
-from retain.synth.records import PROP_CAMPAIGN, PROP_FEATURE
+from retain.synth.records import PROP_CAMPAIGN, PROP_FEATURE, SURVEYS
 from retain.synth.records import event_code as _code
 from retain.synth.simulation import ChunkSimulation, MonthFrame, expand
 
@@ -29,6 +29,7 @@ _DAY = 86_400
 _LOGIN, _FEATURE, _OPEN, _CLICK, _FAILED = (_code(t) for t in
     ("login", "feature_used", "email_open", "email_click", "payment_failed"))  # fmt: skip
 _ACTIVE, _PAUSED, _CANCELED = 0, 1, 2
+_EXIT = int(np.flatnonzero(SURVEYS == "exit")[0])
 _REASON = {r: i for i, r in enumerate(REASONS)}
 _ADDONS = np.array([29.0, 99.0, 249.0])
 
@@ -158,7 +159,7 @@ class SubscriptionSimulation(ChunkSimulation):
             -1,
         )
         comment = np.where(rng.random(len(vol)) < 0.5, comment, -1)
-        rec.add_feedback(vol[answered], 2, np.full(answered.sum(), -1), reasons[answered], comment[answered],
+        rec.add_feedback(vol[answered], _EXIT, np.full(answered.sum(), -1), reasons[answered], comment[answered],
                          f.hi[vol][answered])  # fmt: skip
         inv = np.flatnonzero(f.involuntary)
         self._close(inv, f.hi[inv], _CANCELED, _REASON["payment_failed"], 2)
