@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -85,12 +84,10 @@ def run_ingest_bench(
     for i in range(repeats):
         scratch = Path(tempfile.mkdtemp(dir=work_dir))
         try:
-            gc.collect()
             base, _ = measure(partial(_duckdb_convert, csv, scratch / "baseline.parquet"))
             base_runs.append(base)
             if on_run:
                 on_run("duckdb csv→parquet", i, base)
-            gc.collect()
             ours, result = measure(partial(ingest, Lake(scratch / "lake"), "orders", csv))
             our_runs.append(ours)
             accepted = result.rows_accepted
