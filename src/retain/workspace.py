@@ -137,6 +137,7 @@ class Workspace:
         constants: dict[str, str] | None = None,
         preset: str | None = None,
         keep_extra: bool = False,
+        delimiter: str | None = None,
         progress: Progress | None = None,
     ) -> IngestResult:
         """Validate ``source`` and commit its valid rows to ``table`` as one batch; see :func:`retain.ingest.ingest`.
@@ -148,6 +149,7 @@ class Workspace:
             constants=dict(constants or {}),
             preset=preset,
             keep_extra=keep_extra,
+            delimiter=delimiter,
             chunk_rows=self.settings.ingest.chunk_rows,
         )
         with self._writer_lock():

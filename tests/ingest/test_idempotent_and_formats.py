@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from retain.ingest import IngestStatus, ingest
+from retain.errors import SchemaMismatchError
+from retain.ingest import IngestOptions, IngestStatus, ingest
 from retain.lake import batch_metadata
 
 ROWS = [
@@ -111,3 +112,11 @@ def test_jsonl_line_that_is_not_an_object_is_rejected_with_its_line(tmp_path, la
     assert (result.rows_accepted, result.rows_rejected) == (1, 2)
     rejects = pd.read_csv(result.rejects_path)
     assert rejects["source_row"].tolist() == [2, 3] and set(rejects["reason"]) == {"bad_json"}
+
+
+def test_explicit_delimiter_is_used_instead_of_detection(tmp_path, lake):
+    path = _csv(tmp_path / "o.csv")
+    with pytest.raises(SchemaMismatchError) as info:
+        ingest(lake, "orders", path, IngestOptions(delimiter=";"))
+    assert info.value.unknown == [",".join(HEADER)]
+    assert ingest(lake, "orders", path, IngestOptions(delimiter=",")).rows_accepted == 3

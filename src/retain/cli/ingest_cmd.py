@@ -56,6 +56,9 @@ def ingest(
     keep_extra: Annotated[
         bool, typer.Option("--keep-extra", help="Keep unknown columns in the table's JSON column (attributes).")
     ] = False,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field separator of a CSV; detected from the header line when omitted.")
+    ] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Validate FILE against TABLE and add its valid rows as one batch.
@@ -73,6 +76,7 @@ def ingest(
             constants=parse_assignments(set_, "--set"),
             preset=preset.value if preset else None,
             keep_extra=keep_extra,
+            delimiter=delimiter,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
         bar.update(task, completed=1, total=1)

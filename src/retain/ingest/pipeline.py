@@ -43,6 +43,7 @@ class IngestOptions:
     preset: str | None = None
     keep_extra: bool = False
     chunk_rows: int = 250_000
+    delimiter: str | None = None
 
 
 @dataclass
@@ -134,7 +135,7 @@ def ingest(
     options = options or IngestOptions()
     clock = clock or SystemClock()
     spec = table_spec(table)
-    src = open_source(source)
+    src = open_source(source, delimiter=options.delimiter)
     counter = _RowCounter(src, options.chunk_rows)
     chunks, plan = _canonical_chunks(spec, src, options, counter)
     fingerprint = _fingerprint(spec, src, options, plan)

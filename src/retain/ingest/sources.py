@@ -379,8 +379,11 @@ _SUFFIXES = {
 }
 
 
-def open_source(source: str | Path | pd.DataFrame | pa.Table) -> Source:
-    """Open a path (by suffix), a pandas DataFrame or an Arrow table as a chunked source."""
+def open_source(source: str | Path | pd.DataFrame | pa.Table, *, delimiter: str | None = None) -> Source:
+    """Open a path (by suffix), a pandas DataFrame or an Arrow table as a chunked source.
+
+    ``delimiter`` forces the field separator of delimited text (otherwise taken from the header line).
+    """
     if isinstance(source, pd.DataFrame):
         return ArrowSource(pa.Table.from_pandas(source, preserve_index=False), "<DataFrame>")
     if isinstance(source, pa.Table):
@@ -391,4 +394,10 @@ def open_source(source: str | Path | pd.DataFrame | pa.Table) -> Source:
     kind = _SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"{path}: unknown file type {path.suffix!r}; supported: {', '.join(sorted(_SUFFIXES))}.")
+    if delimiter is not None:
+        if kind is not CsvSource:
+            raise InputError(f"--delimiter applies to delimited text, not to {path.suffix} files.")
+        if len(delimiter) != 1:
+            raise InputError(f"--delimiter must be one character, got {delimiter!r} (use a real tab, e.g. $'\\t').")
+        return CsvSource(path, delimiter)
     return kind(path)
