@@ -20,6 +20,7 @@ from retain.analytics.periods import Period, as_instant
 from retain.contract import TableName
 
 __all__ = [
+    "MRR_DIGITS",
     "PERIOD_KEYS",
     "first_started",
     "instants_table",
@@ -32,6 +33,7 @@ __all__ = [
 
 PERIOD_KEYS = ("period_start", "period_end")
 PAIR_KEYS = [*PERIOD_KEYS, "customer_id"]
+MRR_DIGITS = 6
 SUBSCRIPTION_COLUMNS = ("customer_id", "mrr", "started_at", "ended_at", "status")
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -74,7 +76,8 @@ def _flags(g: ibis.Table) -> ibis.Table:
         out[f"active_{x}"] = active > 0
         out[f"paused_{x}"] = (active == 0) & (paused > 0)
         out[f"has_pause_{x}"] = paused > 0
-        out[f"mrr_{x}"] = g[f"mrr_{x}"].fill_null(0.0)
+        # Rounded so that float noise from summing several periods never shows up as a tiny MRR movement.
+        out[f"mrr_{x}"] = g[f"mrr_{x}"].fill_null(0.0).round(MRR_DIGITS)
     return g.select(**out)
 
 
@@ -89,8 +92,8 @@ def subscription_pairs(subscriptions: ibis.Table, periods: list[Period]) -> ibis
         One row per period and customer with a running subscription period at its start or its end. Columns
         ``period_start, period_end, customer_id`` and, for ``x`` in ``s`` (start) and ``e`` (end):
         ``active_x`` (a running non-paused period), ``paused_x`` (running ``paused`` periods only),
-        ``has_pause_x`` (any running paused period) and ``mrr_x`` (sum of ``mrr`` of running non-paused periods;
-        a paused period contributes nothing whatever its ``mrr`` says).
+        ``has_pause_x`` (any running paused period) and ``mrr_x`` (sum of ``mrr`` of running non-paused periods,
+        rounded to 6 decimals; a paused period contributes nothing whatever its ``mrr`` says).
     """
     require_columns(subscriptions, TableName.SUBSCRIPTIONS, SUBSCRIPTION_COLUMNS)
     s, b = subscriptions, _boundaries(periods)
@@ -136,7 +139,7 @@ def subscription_states(subscriptions: ibis.Table, instants: ibis.Table) -> ibis
     return running.group_by(["at", "customer_id"]).aggregate(
         running_active=running.count(where=~is_paused),
         running_paused=running.count(where=is_paused),
-        mrr=running.mrr.sum(where=~is_paused).fill_null(0.0),
+        mrr=running.mrr.sum(where=~is_paused).fill_null(0.0).round(MRR_DIGITS),
     )
 
 
