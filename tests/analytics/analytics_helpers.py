@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import ibis
 import pandas as pd
 import pyarrow as pa
 
@@ -37,19 +36,21 @@ def sub(customer, mrr, started, ended=None, status="active", *, churn_type=None,
     }
 
 
-def subscriptions(rows: list[dict]) -> ibis.Table:
-    return ibis.memtable(_table("subscriptions", rows))
+def subscriptions(rows: list[dict]) -> pa.Table:
+    """Subscription rows as a pyarrow table with the canonical schema."""
+    return _table("subscriptions", rows)
 
 
 def order(order_id, customer, ordered_at, amount=10.0, status="completed"):
     return {"order_id": order_id, "customer_id": customer, "ordered_at": ordered_at, "amount": amount, "status": status}
 
 
-def orders(rows: list[dict]) -> ibis.Table:
-    return ibis.memtable(_table("orders", rows))
+def orders(rows: list[dict]) -> pa.Table:
+    """Order rows as a pyarrow table with the canonical schema."""
+    return _table("orders", rows)
 
 
-def run(backend: ibis.BaseBackend, expr) -> pd.DataFrame:
+def run(backend, expr) -> pd.DataFrame:
     return to_pandas(backend, expr)
 
 

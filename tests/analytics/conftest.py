@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from retain.engine import connect
@@ -51,3 +53,22 @@ def spark_backend() -> Iterator[ibis.BaseBackend]:
 def backend(request: pytest.FixtureRequest) -> ibis.BaseBackend:
     """The engine under test: DuckDB, then PySpark (marked ``spark``)."""
     return request.getfixturevalue(f"{request.param.replace('pyspark', 'spark')}_backend")
+
+
+@pytest.fixture
+def load(backend: ibis.BaseBackend, tmp_path_factory: pytest.TempPathFactory) -> Callable[[pa.Table], ibis.Table]:
+    """Turn a pyarrow table of facts into an Ibis table the backend under test reads.
+
+    DuckDB gets a memtable. Spark reads a Parquet file, as it reads the lake: ibis 12 registers memtables on
+    PySpark through pandas, and with pandas 3 a missing string arrives in Spark as the text "NaN" instead of
+    null, which would corrupt every nullable string column (``churn_type``, ``cancel_reason``).
+    """
+
+    def _load(table: pa.Table) -> ibis.Table:
+        if backend.name == "pyspark":
+            path = tmp_path_factory.mktemp("facts") / "table.parquet"
+            pq.write_table(table, path)
+            return backend.read_parquet(path)
+        return ibis.memtable(table)
+
+    return _load

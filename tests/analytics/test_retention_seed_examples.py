@@ -92,7 +92,7 @@ def _era_rows(label, start, s, n, lost_vol, lost_invol):
     return rows, (start, end)
 
 
-def test_series_reproduces_seed_examples_from_subscription_rows(backend):
+def test_series_reproduces_seed_examples_from_subscription_rows(backend, load):
     rows, periods = [], []
     for era in ERAS:
         era_rows, period = _era_rows(*era)
@@ -100,7 +100,7 @@ def test_series_reproduces_seed_examples_from_subscription_rows(backend):
         periods.append(period)
     table = subscriptions(rows)
     periods = to_periods(periods)  # explicit, non-adjacent 31-day periods
-    out = run(backend, retention_series(table, periods))
+    out = run(backend, retention_series(load(table), periods))
 
     columns = ["start_customers", "new_customers", "end_customers", "lost", "lost_voluntary", "lost_involuntary"]
     assert records(out, columns) == [
