@@ -14,13 +14,29 @@ from retain.analytics.retention import (
     retention_series_orders,
     subscriber_states,
 )
+from retain.analytics.revenue import (
+    MOVEMENT_COLUMNS,
+    SUMMARY_COLUMNS,
+    MrrMovement,
+    customer_mrr,
+    mrr_at,
+    mrr_movements,
+    mrr_summary,
+)
 
 __all__ = [
+    "MOVEMENT_COLUMNS",
     "SERIES_COLUMNS",
+    "SUMMARY_COLUMNS",
     "Freq",
+    "MrrMovement",
     "Period",
     "active_subscribers",
     "churn_rate",
+    "customer_mrr",
+    "mrr_at",
+    "mrr_movements",
+    "mrr_summary",
     "period_grid",
     "periods_from_bounds",
     "periods_table",

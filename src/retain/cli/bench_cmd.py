@@ -23,6 +23,9 @@ def bench_ingest(
     rows: Annotated[list[int], typer.Option("--rows", help="Rows of the orders CSV; repeat for several sizes.")],
     repeats: Annotated[int, typer.Option(min=1, help="Runs per size; medians are reported.")] = 3,
     work_dir: Annotated[Path | None, typer.Option(help="Where test files are generated (cached).")] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown table (for docs/benchmarks.md).")
+    ] = False,
 ) -> None:
     """Validated ingest of an N-row orders CSV vs DuckDB's bare CSV-to-Parquet conversion of the same file."""
 

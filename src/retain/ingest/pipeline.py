@@ -19,6 +19,7 @@ from retain.contract.tables import TableSpec, table_spec
 from retain.contract.validate import validate_chunk
 from retain.errors import InputError
 from retain.ingest.mapping import ColumnPlan, plan_columns
+from retain.ingest.prefetch import prefetch
 from retain.ingest.sources import Source, SourceChunk, open_source
 from retain.lake import BatchWriter, Lake, make_batch_id
 
@@ -156,7 +157,7 @@ def ingest(
     reasons: Counter[str] = Counter()
     accepted = rejected = 0
     try:
-        for chunk in chunks:
+        for chunk in prefetch(chunks):
             checked = validate_chunk(spec, chunk.table, chunk.rows)
             writer.write(checked.valid)
             for rejects in (chunk.rejects, checked.rejects):

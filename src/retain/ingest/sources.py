@@ -91,7 +91,7 @@ class CsvSource:
         self.delimiter = delimiter or self._sniff(text)
         header = next(csv.reader(io.StringIO(text), delimiter=self.delimiter))
         self.columns = _check_unique([h.strip() for h in header], str(path))
-        self._stream: pa.NativeFile | None = None
+        self._pos = 0  # bytes consumed; updated by the reading thread, read for progress
 
     @staticmethod
     def _sniff(text: str) -> str:
@@ -105,7 +105,7 @@ class CsvSource:
         return _file_digest(self.path)
 
     def position(self) -> int:
-        return self._stream.tell() if self._stream is not None else 0
+        return self._pos
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         bad: list[tuple[int, str]] = []
@@ -114,9 +114,9 @@ class CsvSource:
             bad.append((row.number, row.text))
             return "skip"
 
-        self._stream = pa.OSFile(str(self.path))
+        stream = pa.OSFile(str(self.path))
         reader = pv.open_csv(
-            self._stream,
+            stream,
             read_options=pv.ReadOptions(
                 use_threads=False, block_size=_CSV_BLOCK_BYTES, column_names=self.columns, skip_rows=1
             ),
@@ -141,6 +141,7 @@ class CsvSource:
                 reported += len(chunk_bad)
                 next_row = last + 1
                 pending.append(SourceChunk(pa.Table.from_batches([batch]), rows, *self._field_count_rejects(chunk_bad)))
+                self._pos = stream.tell()
                 if sum(len(c.rows) for c in pending) >= chunk_rows:
                     yield _concat(pending)
                     pending = []
@@ -152,7 +153,7 @@ class CsvSource:
         except pa.ArrowInvalid as exc:
             raise InputError(f"{self.path}: cannot be read as delimited text ({exc}).") from None
         finally:
-            self._stream.close()
+            stream.close()
 
     def _field_count_rejects(self, bad: list[tuple[int, str]]) -> tuple[pa.Table, int]:
         if not bad:
