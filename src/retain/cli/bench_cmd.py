@@ -32,29 +32,37 @@ def bench_ingest(
     def on_run(job: str, i: int, m: Measurement) -> None:
         err_console.print(f"  run {i + 1}: {job:<20} {m.seconds:8.2f} s  peak +{m.peak_rss_mb:,.0f} MB")
 
-    table = Table(title=f"retain bench ingest (median of {repeats})")
-    for header in (
-        "rows",
-        "file MB",
-        "duckdb s",
-        "retain s",
-        "ratio",
-        "retain rows/s",
-        "duckdb peak MB",
-        "retain peak MB",
-    ):
-        table.add_column(header, justify="right")
+    headers = ("rows", "file MB", "duckdb s", "retain s", "ratio", "retain rows/s", "duckdb peak MB", "retain peak MB")
+    lines = []
     for n in rows:
         err_console.print(f"[bold]{n:,} rows[/]")
         r = run_ingest_bench(n, repeats=repeats, work_dir=work_dir, on_run=on_run)
-        table.add_row(
-            f"{r.rows:,}",
-            f"{r.file_mb:,.0f}",
-            f"{r.baseline.seconds:.2f}",
-            f"{r.retain.seconds:.2f}",
-            f"{r.ratio:.2f}×",
-            f"{r.rows_per_second:,.0f}",
-            f"{r.baseline.peak_rss_mb:,.0f}",
-            f"{r.retain.peak_rss_mb:,.0f}",
+        lines.append(
+            (
+                f"{r.rows:,}",
+                f"{r.file_mb:,.0f}",
+                f"{r.baseline.seconds:.2f}",
+                f"{r.retain.seconds:.2f}",
+                f"{r.ratio:.2f}×",
+                f"{r.rows_per_second:,.0f}",
+                f"{r.baseline.peak_rss_mb:,.0f}",
+                f"{r.retain.peak_rss_mb:,.0f}",
+            )
         )
+    print_results(f"retain bench ingest (median of {repeats})", headers, lines, markdown=markdown)
+
+
+def print_results(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]], *, markdown: bool) -> None:
+    """A Rich table, or with ``markdown`` the same figures as a Markdown table for docs/benchmarks.md."""
+    if markdown:
+        console.print("| " + " | ".join(headers) + " |", soft_wrap=True, highlight=False)
+        console.print("|" + "---:|" * len(headers), soft_wrap=True, highlight=False)
+        for line in lines:
+            console.print("| " + " | ".join(line) + " |", soft_wrap=True, highlight=False)
+        return
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=header == "rows")
+    for line in lines:
+        table.add_row(*line)
     console.print(table)
