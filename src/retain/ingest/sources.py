@@ -182,7 +182,25 @@ def _number_rows(first: int, count: int, skipped: list[int]) -> np.ndarray:
     return candidates[:count]
 
 
-class ParquetSource:
+class _NumberedBatches:
+    """Sources whose records come as Arrow batches without rejects: rows are numbered 1, 2, 3, …"""
+
+    _done = 0
+
+    def _batches(self, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        raise NotImplementedError
+
+    def position(self) -> int:
+        return self._done
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        for batch in self._batches(chunk_rows):
+            rows = np.arange(self._done + 1, self._done + 1 + batch.num_rows, dtype=np.int64)
+            self._done += batch.num_rows
+            yield SourceChunk(pa.Table.from_batches([batch]), rows)
+
+
+class ParquetSource(_NumberedBatches):
     def __init__(self, path: Path):
         self.path = path
         self.name = str(path)
@@ -192,19 +210,12 @@ class ParquetSource:
             raise InputError(f"{path}: not a readable Parquet file ({exc}).") from None
         self.columns = _check_unique(self._file.schema_arrow.names, str(path))
         self.total = self._file.metadata.num_rows
-        self._done = 0
 
     def fingerprint(self) -> str:
         return _file_digest(self.path)
 
-    def position(self) -> int:
-        return self._done
-
-    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        for batch in self._file.iter_batches(batch_size=chunk_rows):
-            rows = np.arange(self._done + 1, self._done + 1 + batch.num_rows, dtype=np.int64)
-            self._done += batch.num_rows
-            yield SourceChunk(pa.Table.from_batches([batch]), rows)
+    def _batches(self, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        return self._file.iter_batches(batch_size=chunk_rows)
 
 
 def _text(value: object) -> str | None:
@@ -343,7 +354,7 @@ def _cell(value: object) -> str | None:
     return str(value)
 
 
-class ArrowSource:
+class ArrowSource(_NumberedBatches):
     """An in-memory pandas DataFrame or Arrow table."""
 
     def __init__(self, table: pa.Table, name: str):
@@ -351,7 +362,6 @@ class ArrowSource:
         self.name = name
         self.columns = _check_unique(list(table.column_names), name)
         self.total = table.num_rows
-        self._done = 0
 
     def fingerprint(self) -> str:
         sink = pa.BufferOutputStream()
@@ -359,14 +369,8 @@ class ArrowSource:
             writer.write_table(self._table)
         return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
-    def position(self) -> int:
-        return self._done
-
-    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        for batch in self._table.to_batches(max_chunksize=chunk_rows):
-            rows = np.arange(self._done + 1, self._done + 1 + batch.num_rows, dtype=np.int64)
-            self._done += batch.num_rows
-            yield SourceChunk(pa.Table.from_batches([batch]), rows)
+    def _batches(self, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        return iter(self._table.to_batches(max_chunksize=chunk_rows))
 
 
 _SUFFIXES = {
