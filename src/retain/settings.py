@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         Analytics backend.
     activity_window_days : int
         A customer with activity in the last this many days counts as active (> 0).
+    keep_snapshots : int
+        ``retain refresh`` keeps this many marts snapshots (the newest ones; the current one always stays).
+    segments : dict of str to str
+        User-defined segments: name → predicate over profile columns, e.g.
+        ``{"big_spenders_gone_quiet": "days_since_last_order > 30 AND total_revenue >= 500"}``.
     ingest : IngestSettings
         Ingest options.
     """
@@ -98,6 +103,17 @@ class Settings(BaseSettings):
     engine: Engine = Field(default=Engine.DUCKDB, description="Analytics engine that runs the metrics and features.")
     activity_window_days: int = Field(
         default=90, gt=0, description="A customer with activity in the last this many days counts as active."
+    )
+    keep_snapshots: int = Field(
+        default=5, gt=0, description="Marts snapshots that `retain refresh` keeps (the newest; older ones are deleted)."
+    )
+    segments: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "User-defined segments, one line per segment: name = predicate over customer profile columns, "
+            "validated when the profiles are computed."
+        ),
+        examples=[{"big_spenders_gone_quiet": "days_since_last_order > 30 AND total_revenue >= 500"}],
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Options of `retain ingest`.")
 
@@ -266,15 +282,18 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
-def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str], list[tuple[str, BaseModel]]]:
+def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str], list[tuple[str, Any]]]:
     lines: list[str] = []
-    sections: list[tuple[str, BaseModel]] = []
+    sections: list[tuple[str, Any]] = []
     for name, info in model.model_fields.items():
         if name == "workspace":
             continue
         value = getattr(instance, name)
         if isinstance(value, BaseModel):
             sections.append((name, value))
+            continue
+        if isinstance(value, dict):
+            sections.append((name, info))
             continue
         comment = info.description or ""
         if isinstance(info.annotation, type) and issubclass(info.annotation, Enum):
@@ -309,7 +328,13 @@ def default_toml() -> str:
     lines += top
     for name, section in sections:
         lines.append(f"[{name}]")
-        lines += textwrap.wrap(Settings.model_fields[name].description or "", 100, initial_indent="# ")
-        body, _ = _toml_lines(type(section), section)
+        lines += textwrap.wrap(
+            Settings.model_fields[name].description or "", 100, initial_indent="# ", subsequent_indent="# "
+        )
+        if isinstance(section, BaseModel):
+            body, _ = _toml_lines(type(section), section)
+        else:  # a name -> value table (e.g. segments), empty by default: show a commented example
+            example = (section.examples or [{}])[0]
+            body = [f"# {key} = {_toml_value(value)}" for key, value in example.items()] + [""]
         lines += body
     return "\n".join(lines).rstrip("\n") + "\n"

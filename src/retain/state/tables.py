@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["NAMING_CONVENTION", "RunStatus", "UTCDateTime", "ingest_runs", "metadata"]
+__all__ = ["NAMING_CONVENTION", "RunStatus", "UTCDateTime", "customer_profiles", "ingest_runs", "metadata"]
 
 # Deterministic constraint names: Alembic batch mode on SQLite can only drop or alter named constraints.
 NAMING_CONVENTION = {
@@ -86,4 +86,21 @@ ingest_runs = sa.Table(
     sa.Column("error", sa.Text, nullable=True),  # why the run failed
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),
+)
+
+
+customer_profiles = sa.Table(
+    "customer_profiles",
+    metadata,
+    sa.Column("customer_id", sa.String(255), primary_key=True),
+    sa.Column("snapshot_id", sa.String(64), nullable=False, index=True),  # marts snapshot the row comes from
+    sa.Column("as_of", UTCDateTime, nullable=False),  # instant the profile describes
+    # A few typed copies of profile fields, for filtering and sorting in SQL (API, dashboard, playbooks).
+    sa.Column("lifecycle", sa.String(32), nullable=True, index=True),
+    sa.Column("rfm_segment", sa.String(32), nullable=True, index=True),
+    sa.Column("mrr", sa.Float, nullable=True),
+    sa.Column("total_revenue", sa.Float, nullable=True),
+    sa.Column("days_since_last_order", sa.Integer, nullable=True),
+    sa.Column("profile", sa.Text, nullable=False),  # the full profile row as a JSON object
+    sa.Column("refreshed_at", UTCDateTime, nullable=False),  # when the refresh that wrote the row ran
 )
