@@ -1,0 +1,288 @@
+"""Marts snapshots on disk: a folder of Parquet files per refresh, and the ``CURRENT`` pointer.
+
+Layout of ``<workspace>/marts/``::
+
+    CURRENT                         the id of the current snapshot (one line)
+    <snapshot id>/                  a complete snapshot: <mart>.parquet files and manifest.json
+    .tmp-<snapshot id>/             a snapshot being written (invisible to readers; removed if left by a crash)
+    .refresh.lock                   held by the refresh that is writing
+
+A snapshot is written into ``.tmp-<id>/``, renamed to ``<id>/`` when every file is there, and only then made
+current by writing ``CURRENT`` to a temporary file and ``os.replace``-ing it over the old one (atomic on POSIX).
+A process killed at any moment therefore leaves the previous snapshot current and readable.
+
+The id is ``<as-of>_<created>`` with both instants in UTC, e.g. ``20251231T235959Z_20260102T030405123456Z``: ids
+sort by the instant they describe, then by creation time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from retain.errors import InputError, WorkspaceError
+
+__all__ = [
+    "CURRENT_FILE",
+    "MANIFEST_FILE",
+    "MartsStore",
+    "Snapshot",
+    "SnapshotWriter",
+    "make_snapshot_id",
+    "parse_snapshot_id",
+]
+
+CURRENT_FILE = "CURRENT"
+MANIFEST_FILE = "manifest.json"
+_TEMP_PREFIX = ".tmp-"
+_LOCK_FILE = ".refresh.lock"
+_AS_OF_FORMAT = "%Y%m%dT%H%M%SZ"
+_CREATED_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+
+def make_snapshot_id(as_of: datetime, created_at: datetime) -> str:
+    """The id of a snapshot describing ``as_of``, created at ``created_at`` (both timezone-aware)."""
+    for name, value in (("as_of", as_of), ("created_at", created_at)):
+        if value.tzinfo is None:
+            raise InputError(f"{name} {value!r} has no time zone; pass a timezone-aware UTC datetime.")
+    return f"{as_of.astimezone(UTC):{_AS_OF_FORMAT}}_{created_at.astimezone(UTC):{_CREATED_FORMAT}}"
+
+
+def parse_snapshot_id(snapshot_id: str) -> tuple[datetime, datetime]:
+    """``(as_of, created_at)`` of a snapshot id made by :func:`make_snapshot_id`.
+
+    Raises
+    ------
+    InputError
+        If ``snapshot_id`` does not have the ``<as-of>_<created>`` form.
+    """
+    try:
+        as_of, created = snapshot_id.split("_")
+        return (
+            datetime.strptime(as_of, _AS_OF_FORMAT).replace(tzinfo=UTC),
+            datetime.strptime(created, _CREATED_FORMAT).replace(tzinfo=UTC),
+        )
+    except ValueError:
+        raise InputError(
+            f"{snapshot_id!r} is not a marts snapshot id; expected <as-of>_<created>, "
+            "e.g. 20251231T235959Z_20260102T030405123456Z."
+        ) from None
+
+
+class Snapshot:
+    """A complete marts snapshot (read-only): its manifest and one Parquet file per mart."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.id = path.name
+
+    def __repr__(self) -> str:
+        return f"Snapshot({self.id!r})"
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        """The snapshot's ``manifest.json`` (as-of, creation time, engine, rows and duration per mart...)."""
+        return json.loads((self.path / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+    @property
+    def as_of(self) -> datetime:
+        return datetime.fromisoformat(self.manifest["as_of"])
+
+    @property
+    def marts(self) -> list[str]:
+        """Names of the marts this snapshot holds."""
+        return sorted(self.manifest["marts"])
+
+    def has(self, name: str) -> bool:
+        return str(name) in self.manifest["marts"]
+
+    def read(self, name: str, *, columns: list[str] | None = None) -> pa.Table:
+        """One mart as an Arrow table.
+
+        Raises
+        ------
+        WorkspaceError
+            If the snapshot has no such mart (the manifest says why it was skipped, when it was).
+        """
+        name = str(name)
+        if not self.has(name):
+            reason = self.manifest.get("skipped", {}).get(name)
+            why = f" It was skipped: {reason}." if reason else ""
+            raise WorkspaceError(
+                f"Marts snapshot {self.id} has no {name!r} mart.{why} Marts available: {', '.join(self.marts)}."
+            )
+        return pq.read_table(self.path / self.manifest["marts"][name]["file"], columns=columns)
+
+
+class SnapshotWriter:
+    """Writes one snapshot into its temporary folder; :meth:`commit` publishes it."""
+
+    def __init__(self, store: MartsStore, snapshot_id: str):
+        self.store = store
+        self.id = snapshot_id
+        self.temp_path = store.root / f"{_TEMP_PREFIX}{snapshot_id}"
+        self.temp_path.mkdir(parents=True)
+        self.files: dict[str, str] = {}
+
+    def write(self, name: str, table: pa.Table) -> Path:
+        """Write one mart as ``<name>.parquet`` into the temporary folder."""
+        file = f"{name}.parquet"
+        pq.write_table(table, self.temp_path / file)
+        self.files[str(name)] = file
+        return self.temp_path / file
+
+    def commit(self, manifest: dict[str, Any]) -> Snapshot:
+        """Write the manifest, rename the folder into place and make it the current snapshot."""
+        _write_durably(self.temp_path / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        _fsync_dir(self.temp_path)
+        final = self.store.root / self.id
+        os.rename(self.temp_path, final)
+        _fsync_dir(self.store.root)
+        self.store.set_current(self.id)
+        return Snapshot(final)
+
+    def abort(self) -> None:
+        """Delete the temporary folder (after an error)."""
+        shutil.rmtree(self.temp_path, ignore_errors=True)
+
+
+class MartsStore:
+    """The ``marts/`` folder of a workspace: snapshots, the ``CURRENT`` pointer, the refresh lock."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def current(self) -> Snapshot | None:
+        """The current snapshot, or ``None`` before the first successful refresh."""
+        pointer = self.root / CURRENT_FILE
+        if not pointer.is_file():
+            return None
+        snapshot_id = pointer.read_text(encoding="utf-8").strip()
+        path = self.root / snapshot_id
+        if not snapshot_id or not (path / MANIFEST_FILE).is_file():
+            raise WorkspaceError(
+                f"{pointer} names snapshot {snapshot_id!r}, which is missing or incomplete. "
+                "Run `retain refresh` to write a new one."
+            )
+        return Snapshot(path)
+
+    def require_current(self) -> Snapshot:
+        """The current snapshot; a clear error when there is none yet."""
+        snapshot = self.current()
+        if snapshot is None:
+            raise WorkspaceError(
+                f"No analytics snapshot in {self.root.parent} yet: run `retain refresh` first "
+                "(it computes the marts these views read)."
+            )
+        return snapshot
+
+    def snapshots(self) -> list[Snapshot]:
+        """Every complete snapshot folder, oldest created first."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in self.root.iterdir():
+            if path.is_dir() and not path.name.startswith(".") and (path / MANIFEST_FILE).is_file():
+                try:
+                    created = parse_snapshot_id(path.name)[1]
+                except InputError:
+                    continue  # not ours: leave it alone
+                found.append((created, path.name, Snapshot(path)))
+        return [snapshot for _, _, snapshot in sorted(found, key=lambda item: item[:2])]
+
+    def new_id(self, as_of: datetime, created_at: datetime) -> str:
+        """A fresh snapshot id; a clash (same clock reading) moves the creation time by 1 µs."""
+        while True:
+            snapshot_id = make_snapshot_id(as_of, created_at)
+            if not (self.root / snapshot_id).exists() and not (self.root / f"{_TEMP_PREFIX}{snapshot_id}").exists():
+                return snapshot_id
+            created_at += timedelta(microseconds=1)
+
+    def begin(self, snapshot_id: str) -> SnapshotWriter:
+        """Start writing snapshot ``snapshot_id`` (call under :meth:`lock`)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return SnapshotWriter(self, snapshot_id)
+
+    def set_current(self, snapshot_id: str) -> None:
+        """Atomically point ``CURRENT`` at ``snapshot_id`` (temporary file + ``os.replace``)."""
+        if not (self.root / snapshot_id / MANIFEST_FILE).is_file():
+            raise WorkspaceError(f"Cannot make {snapshot_id!r} current: it is not a complete snapshot in {self.root}.")
+        temp = self.root / f"{_TEMP_PREFIX}{CURRENT_FILE}"
+        _write_durably(temp, snapshot_id + "\n")
+        os.replace(temp, self.root / CURRENT_FILE)
+        _fsync_dir(self.root)
+
+    def remove_temporary(self) -> list[Path]:
+        """Delete what killed refreshes left behind (``.tmp-*``); call under :meth:`lock`."""
+        removed = []
+        if self.root.is_dir():
+            for path in self.root.glob(f"{_TEMP_PREFIX}*"):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the ``keep`` newest-created snapshots; the current one always stays.
+
+        Returns
+        -------
+        list of str
+            Ids of the deleted snapshots.
+        """
+        if keep < 1:
+            raise InputError(f"keep must be at least 1 (the current snapshot), got {keep}.")
+        current = self.current()
+        snapshots = self.snapshots()
+        kept = {s.id for s in snapshots[-keep:]} | ({current.id} if current else set())
+        deleted = []
+        for snapshot in snapshots:
+            if snapshot.id not in kept:
+                shutil.rmtree(snapshot.path, ignore_errors=True)
+                deleted.append(snapshot.id)
+        return deleted
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One refresh at a time per workspace; a second one fails fast instead of deleting the first's files."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / _LOCK_FILE, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise WorkspaceError(
+                    f"Another `retain refresh` is writing to {self.root}; wait for it to finish and retry."
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    # A rename is durable only once the directory entry is; without this a power loss could undo it.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
