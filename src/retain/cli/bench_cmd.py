@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from retain.bench.analytics_bench import AnalyticsBenchResult, run_analytics_bench
 from retain.bench.ingest_bench import run_ingest_bench
 from retain.bench.measure import Measurement
 from retain.cli._common import console, err_console, handle_errors
@@ -50,6 +51,78 @@ def bench_ingest(
             )
         )
     print_results(f"retain bench ingest (median of {repeats})", headers, lines, markdown=markdown)
+
+
+@bench_app.command("analytics")
+@handle_errors
+def bench_analytics(
+    customers: Annotated[
+        list[int], typer.Option("--customers", help="Synthetic subscription customers; repeat for several sizes.")
+    ],
+    repeats: Annotated[int, typer.Option(min=1, help="Runs per size and job; medians are reported.")] = 3,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Where synthetic data and workspaces are prepared (cached per size).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown table (for docs/benchmarks.md).")
+    ] = False,
+) -> None:
+    """retain's analytics on DuckDB vs a plain pandas implementation of the same metrics, on the same lake.
+
+    Both compute the monthly retention series, logo cohorts, RFM and the customer profiles (retain runs the
+    marts refresh once it exists, which computes more); the ratio is pandas time / retain time.
+    """
+
+    def on_run(job: str, i: int, m: Measurement) -> None:
+        err_console.print(f"  run {i + 1}: {job:<20} {m.seconds:8.2f} s  peak +{m.peak_rss_mb:,.0f} MB")
+
+    headers = (
+        "customers",
+        "lake rows",
+        "retain s",
+        "pandas s",
+        "ratio",
+        "retain peak MB",
+        "pandas peak MB",
+    )
+    results: list[AnalyticsBenchResult] = []
+    lines = []
+    for n in sorted(set(customers)):
+        err_console.print(f"[bold]{n:,} customers[/]")
+        r = run_analytics_bench(
+            n,
+            repeats=repeats,
+            work_dir=work_dir,
+            seed=seed,
+            on_step=lambda s: err_console.print(f"  {s}"),
+            on_run=on_run,
+        )
+        results.append(r)
+        lines.append(
+            (
+                f"{r.customers:,}",
+                f"{r.lake_rows:,}",
+                f"{r.retain.seconds:.2f}",
+                f"{r.pandas.seconds:.2f}",
+                f"{r.ratio:.2f}×",
+                f"{r.retain.peak_rss_mb:,.0f}",
+                f"{r.pandas.peak_rss_mb:,.0f}",
+            )
+        )
+    mode = results[0].mode
+    print_results(
+        f"retain bench analytics: retain {mode} vs pandas (median of {repeats})", headers, lines, markdown=markdown
+    )
+    if len(results) > 1:
+        lo, hi = results[0], results[-1]
+        console.print(
+            f"Growth {lo.customers:,} → {hi.customers:,} customers ({hi.customers / lo.customers:.0f}× the data): "
+            f"retain {hi.retain.seconds / lo.retain.seconds:.1f}× the time, "
+            f"pandas {hi.pandas.seconds / lo.pandas.seconds:.1f}× the time.",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 def print_results(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]], *, markdown: bool) -> None:
