@@ -4,14 +4,45 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from retain.analytics.cohorts import CohortMeasure, cohort_matrix, order_cohort_matrix
+from retain.analytics.lifecycle import lifecycle_flows, lifecycle_states
+from retain.analytics.periods import Freq
+from retain.analytics.profile import customer_profiles
 from retain.analytics.rfm import rfm_scores
 from retain.contract.tables import TableName
-from retain.marts.context import RefreshContext
+from retain.marts.context import BusinessModel, RefreshContext
 from retain.marts.registry import MartName, register
 
 __all__: list[str] = []  # builders register themselves; nothing to import from here
 
-_ORDERS = TableName.ORDERS
+_ORDERS, _SUBS = TableName.ORDERS, TableName.SUBSCRIPTIONS
+
+
+def _lifecycle_inputs(ctx: RefreshContext) -> dict | None:
+    if not ctx.has(_ORDERS, _SUBS):
+        return None
+    return {"orders": ctx.table(_ORDERS), "subscriptions": ctx.table(_SUBS)}
+
+
+@register(MartName.COHORTS, "monthly signup cohorts: logo and revenue retention by age, as values and shares")
+def _cohorts(ctx: RefreshContext) -> pa.Table | None:
+    if ctx.model is BusinessModel.SUBSCRIPTION:
+        table, matrix = ctx.table(TableName.SUBSCRIPTIONS), cohort_matrix
+    elif ctx.has(_ORDERS):
+        table, matrix = ctx.table(_ORDERS), order_cohort_matrix
+    else:
+        ctx.skip_reasons[str(MartName.COHORTS)] = "no subscriptions and no orders"
+        return None
+    parts = []
+    for measure in CohortMeasure:
+        m = matrix(table, as_of=ctx.as_of, freq=Freq.MONTH, measure=measure)
+        value = next(c for c in m.columns if c not in ("cohort", "age", "cohort_size", "share"))
+        m = m.select(
+            "cohort", "age", value=m[value].cast("float64"), cohort_size=m.cohort_size.cast("float64"), share=m.share
+        )
+        result = ctx.execute(m)
+        parts.append(result.append_column("measure", pa.array([measure.value] * result.num_rows, pa.string())))
+    return pa.concat_tables(parts)
 
 
 @register(MartName.RFM, "recency, frequency, monetary scores 1-5 and named segment per customer at as_of")
@@ -20,3 +51,29 @@ def _rfm(ctx: RefreshContext) -> pa.Table | None:
         ctx.skip_reasons[str(MartName.RFM)] = "no orders (RFM scores purchases)"
         return None
     return ctx.execute(rfm_scores(ctx.table(_ORDERS), as_of=ctx.as_of))
+
+
+@register(MartName.LIFECYCLE, "lifecycle state of every customer at as_of (new, active, at risk, churned...)")
+def _lifecycle(ctx: RefreshContext) -> pa.Table | None:
+    inputs = _lifecycle_inputs(ctx)
+    if inputs is None:
+        ctx.skip_reasons[str(MartName.LIFECYCLE)] = "no orders and no subscriptions"
+        return None
+    return ctx.execute(lifecycle_states(**inputs, as_of=ctx.as_of, activity_window_days=ctx.activity_window_days))
+
+
+@register(MartName.LIFECYCLE_FLOWS, "customers moving between lifecycle states, per month")
+def _lifecycle_flows(ctx: RefreshContext) -> pa.Table | None:
+    inputs = _lifecycle_inputs(ctx)
+    periods = ctx.periods(Freq.MONTH)
+    if inputs is None or not periods:
+        ctx.skip_reasons[str(MartName.LIFECYCLE_FLOWS)] = "no orders and no subscriptions, or no full period"
+        return None
+    flows = lifecycle_flows(**inputs, periods=periods, activity_window_days=ctx.activity_window_days)
+    return ctx.execute(flows)
+
+
+@register(MartName.PROFILES, "the customer 360: one profile row per customer at as_of")
+def _profiles(ctx: RefreshContext) -> pa.Table | None:
+    expr = customer_profiles(ctx.tables, as_of=ctx.as_of, activity_window_days=ctx.activity_window_days)
+    return ctx.execute(expr)

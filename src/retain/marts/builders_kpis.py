@@ -8,6 +8,7 @@ from retain.analytics.commerce import commerce_summary
 from retain.analytics.periods import Freq
 from retain.analytics.retention import retention_series, retention_series_orders
 from retain.analytics.revenue import mrr_movements, mrr_summary
+from retain.analytics.satisfaction import satisfaction_summary, support_summary
 from retain.contract.tables import TableName
 from retain.marts._series import per_freq
 from retain.marts.context import BusinessModel, RefreshContext
@@ -62,3 +63,21 @@ def _commerce(ctx: RefreshContext) -> pa.Table | None:
         return None
     orders = ctx.table(_ORDERS)
     return per_freq(ctx, lambda periods: commerce_summary(orders, periods))
+
+
+@register(MartName.SATISFACTION, "NPS and CSAT per month, quarter and year")
+def _satisfaction(ctx: RefreshContext) -> pa.Table | None:
+    if not ctx.has(TableName.FEEDBACK):
+        _skip(ctx, MartName.SATISFACTION, "no feedback (survey answers)")
+        return None
+    feedback = ctx.table(TableName.FEEDBACK)
+    return per_freq(ctx, lambda periods: satisfaction_summary(feedback, periods))
+
+
+@register(MartName.SUPPORT, "support tickets opened/resolved, time to resolve, backlog per month, quarter and year")
+def _support(ctx: RefreshContext) -> pa.Table | None:
+    if not ctx.has(TableName.TICKETS):
+        _skip(ctx, MartName.SUPPORT, "no tickets")
+        return None
+    tickets = ctx.table(TableName.TICKETS)
+    return per_freq(ctx, lambda periods: support_summary(tickets, periods))
