@@ -119,7 +119,7 @@ class _Compiler:
     def show(node: exp.Expression) -> str:
         try:
             text = node.sql(dialect="duckdb")
-        except Exception:  # noqa: BLE001 - only used to name the node in an error message
+        except Exception:  # only used to name the node in an error message
             text = type(node).__name__
         return text if len(text) <= 60 else text[:57] + "..."
 
@@ -358,5 +358,5 @@ _FUNCTIONS: dict[type[exp.Func], Callable[[_Compiler, exp.Func], _Node]] = {
 
 
 def compile_predicate(predicate: str, columns: Mapping[str, dt.DataType | str]) -> CompiledPredicate:
-    """Validate ``predicate`` against the allow-list and ``columns``; see :func:`retain.analytics.segments.compile_segment`."""
+    """Validate ``predicate`` against the allow-list and ``columns`` (see ``segments.compile_segment``)."""
     return _Compiler(predicate, columns).compile()
