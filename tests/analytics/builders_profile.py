@@ -12,8 +12,10 @@ open at it) — the leakage tests add them and expect nothing to change.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
+import pandas as pd
 import pyarrow as pa
 from analytics_helpers import at
 
@@ -194,4 +196,22 @@ def world(*, future: bool = False) -> dict[str, pa.Table]:
             updates = FUTURE_UPDATES.get(name, {})
             rows = [r | updates.get(_key(name, r), {}) for r in rows] + FUTURE_ROWS.get(name, [])
         out[name] = table(name, rows)
+    return out
+
+
+def plain(frame: pd.DataFrame, columns: list[str] | None = None) -> list[tuple]:
+    """Rows of ``frame`` as tuples of plain Python values: datetimes, ints, floats, str and None for nulls."""
+    out = []
+    for row in frame[list(columns or frame.columns)].itertuples(index=False):
+        values = []
+        for v in row:
+            if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                values.append(None)
+            elif isinstance(v, pd.Timestamp):
+                values.append(v.to_pydatetime())
+            elif hasattr(v, "item"):  # numpy scalars
+                values.append(v.item())
+            else:
+                values.append(v)
+        out.append(tuple(values))
     return out
