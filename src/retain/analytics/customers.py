@@ -78,14 +78,15 @@ def customer_dimension(
     }
     parts = []
     if customers is not None:
-        require_columns(customers, TableName.CUSTOMERS, ("customer_id", "created_at", *_IDENTITY))
+        require_columns(customers, TableName.CUSTOMERS, ("customer_id", "created_at"))
         c = customers
         parts.append(
             c.select(
                 customer_id=c.customer_id.cast(_STRING),
                 listed_at=c.created_at.cast(_TS_TYPE),
                 seen_at=ibis.null(_TS_TYPE),
-                **{k: c[k].cast(_STRING) for k in _IDENTITY},
+                # The identity columns are optional: a bare (customer_id, created_at) table is fine.
+                **{k: (c[k] if k in c.columns else ibis.null(_STRING)).cast(_STRING) for k in _IDENTITY},
             )
         )
     for name, table in given.items():
