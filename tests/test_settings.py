@@ -125,7 +125,10 @@ def test_unknown_key_in_toml_lists_valid_keys(tmp_path):
     with pytest.raises(ConfigError) as info:
         Settings.load(tmp_path)
     assert f"{path}: key 'activity_window_day' is not a setting" in str(info.value)
-    assert "valid keys: database_url, engine, activity_window_days, ingest" in str(info.value)
+    assert (
+        "valid keys: database_url, engine, activity_window_days, keep_snapshots, segments, ingest, health"
+        in str(info.value)
+    )
 
 
 def test_invalid_toml_syntax_names_the_file(tmp_path):
@@ -156,7 +159,26 @@ def test_settings_are_frozen(tmp_path):
 def test_default_toml_lists_every_setting_with_its_default(tmp_path):
     text = default_toml()
     parsed = tomllib.loads(text)
-    assert parsed == {"engine": "duckdb", "activity_window_days": 90, "ingest": {"chunk_rows": 250_000}}
+    assert parsed == {
+        "engine": "duckdb",
+        "activity_window_days": 90,
+        "keep_snapshots": 5,
+        "segments": {},
+        "ingest": {"chunk_rows": 250_000},
+        "health": {
+            "weights": {
+                "engagement": 0.3,
+                "usage_trend": 0.2,
+                "support": 0.15,
+                "sentiment": 0.1,
+                "payment": 0.15,
+                "adoption": 0.1,
+            },
+            "green_min": 70.0,
+            "yellow_min": 40.0,
+            "engagement_saturation": 20.0,
+        },
+    }
     # database_url has no TOML spelling for "unset": it is shown commented out, with an example.
     assert '# database_url = "postgresql+psycopg://' in text
     assert "One of: duckdb, pyspark." in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 import tomllib
 from contextvars import ContextVar
@@ -29,7 +30,17 @@ from sqlalchemy.exc import ArgumentError
 
 from retain.errors import ConfigError
 
-__all__ = ["CONFIG_FILE_NAME", "ENV_PREFIX", "Engine", "IngestSettings", "Settings", "default_toml"]
+__all__ = [
+    "CONFIG_FILE_NAME",
+    "DEFAULT_HEALTH_WEIGHTS",
+    "ENV_PREFIX",
+    "Engine",
+    "HealthComponent",
+    "HealthSettings",
+    "IngestSettings",
+    "Settings",
+    "default_toml",
+]
 
 CONFIG_FILE_NAME = "retain.toml"
 ENV_PREFIX = "RETAIN_"
@@ -58,6 +69,73 @@ class IngestSettings(BaseModel):
     )
 
 
+class HealthComponent(StrEnum):
+    """Components of the health score (``retain.health.score``); the keys of ``[health] weights``."""
+
+    ENGAGEMENT = "engagement"
+    USAGE_TREND = "usage_trend"
+    SUPPORT = "support"
+    SENTIMENT = "sentiment"
+    PAYMENT = "payment"
+    ADOPTION = "adoption"
+
+
+#: Default weights of the health components (they sum to 1; only their ratios matter).
+DEFAULT_HEALTH_WEIGHTS: dict[str, float] = {
+    HealthComponent.ENGAGEMENT: 0.3,
+    HealthComponent.USAGE_TREND: 0.2,
+    HealthComponent.SUPPORT: 0.15,
+    HealthComponent.SENTIMENT: 0.1,
+    HealthComponent.PAYMENT: 0.15,
+    HealthComponent.ADOPTION: 0.1,
+}
+
+
+class HealthSettings(BaseModel):
+    """Settings of the health score (the ``[health]`` section of ``retain.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {str(k): v for k, v in DEFAULT_HEALTH_WEIGHTS.items()},
+        description=(
+            "Weight of each health component (engagement, usage_trend, support, sentiment, payment, adoption); "
+            "the score is the weighted mean, so only ratios matter. A component left out gets weight 0."
+        ),
+    )
+    green_min: float = Field(default=70.0, ge=0, le=100, description="Scores at or above this are green.")
+    yellow_min: float = Field(
+        default=40.0, ge=0, le=100, description="Scores at or above this (and below green_min) are yellow; else red."
+    )
+    engagement_saturation: float = Field(
+        default=20.0,
+        gt=0,
+        description="Events in the last 30 days that count as fully engaged (engagement component = 100).",
+    )
+
+    @field_validator("weights")
+    @classmethod
+    def _check_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        valid = [str(c) for c in HealthComponent]
+        unknown = sorted(set(value) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown health component(s) {unknown}; valid components: {', '.join(valid)}")
+        bad = {k: w for k, w in value.items() if not (w >= 0 and w < float("inf"))}
+        if bad:
+            raise ValueError(f"weights must be finite and >= 0; got {bad}")
+        if sum(value.values()) <= 0:
+            raise ValueError("the weights must sum to more than 0; give at least one component a positive weight")
+        return value
+
+    @field_validator("yellow_min")
+    @classmethod
+    def _check_bands(cls, value: float, info: Any) -> float:
+        green = info.data.get("green_min")
+        if green is not None and value > green:
+            raise ValueError(f"yellow_min ({value}) must not exceed green_min ({green})")
+        return value
+
+
 class Settings(BaseSettings):
     """Every setting of a retain workspace.
 
@@ -81,6 +159,8 @@ class Settings(BaseSettings):
         ``{"big_spenders_gone_quiet": "days_since_last_order > 30 AND total_revenue >= 500"}``.
     ingest : IngestSettings
         Ingest options.
+    health : HealthSettings
+        Health score weights and bands.
     """
 
     model_config = SettingsConfigDict(
@@ -116,6 +196,9 @@ class Settings(BaseSettings):
         examples=[{"big_spenders_gone_quiet": "days_since_last_order > 30 AND total_revenue >= 500"}],
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Options of `retain ingest`.")
+    health: HealthSettings = Field(
+        default_factory=HealthSettings, description="Health score: component weights and green/yellow/red bands."
+    )
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -279,7 +362,15 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return f"{value:_}" if isinstance(value, int) else repr(value)
+    if isinstance(value, dict):  # an inline table
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string
+
+
+def _toml_key(key: Any) -> str:
+    """A bare TOML key when the name allows it, else a quoted one."""
+    key = str(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
 def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str], list[tuple[str, Any]]]:
@@ -292,7 +383,7 @@ def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str],
         if isinstance(value, BaseModel):
             sections.append((name, value))
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not value:  # an empty name -> value table: a section with an example
             sections.append((name, info))
             continue
         comment = info.description or ""

@@ -1,0 +1,97 @@
+"""Early warning: who to act on first, ranked by expected revenue at risk.
+
+``revenue_at_risk = p_churn × clv``: the value the business expects to lose if it does nothing. A customer
+likely to leave but worth little ranks below a valuable one with a moderate risk. Ties are broken by the higher
+churn probability (the surer loss first), then by ``customer_id`` so the order is reproducible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from retain.errors import InputError
+
+__all__ = ["AT_RISK_COLUMNS", "rank_at_risk"]
+
+_REQUIRED = ("customer_id", "p_churn", "clv")
+_OPTIONAL = ("health", "band", "reasons", "reason_code", "playbook")
+
+AT_RISK_COLUMNS = ("rank", "customer_id", "revenue_at_risk", "p_churn", "clv", *_OPTIONAL)
+"""Columns of :func:`rank_at_risk` in order (optional ones only when the input has them), then any others."""
+
+
+def rank_at_risk(scored: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
+    """Rank customers by expected revenue at risk, P(churn) × CLV.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        One row per customer: ``customer_id``, ``p_churn`` (0–1), ``clv`` (>= 0, currency units) and, when
+        available, ``health``, ``band``, ``reasons`` (plain-language text), ``reason_code`` and ``playbook``
+        (the recommended playbook of the top reason). Other columns are kept, after these.
+    top : int, optional
+        Keep only the first ``top`` customers (all when ``None``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``rank`` (1 = act first), ``customer_id``, ``revenue_at_risk``, ``p_churn``, ``clv``, the
+        optional columns present, then the rest; sorted by ``revenue_at_risk`` descending, ties by ``p_churn``
+        descending then ``customer_id``; a fresh 0..n−1 index.
+
+    Raises
+    ------
+    InputError
+        On a missing required column, a duplicated customer, a missing or out-of-range ``p_churn`` or ``clv``,
+        or ``top`` that is not a positive integer.
+    """
+    if not isinstance(scored, pd.DataFrame):
+        raise InputError(f"scored must be a pandas DataFrame; got {type(scored).__name__}.")
+    missing = [col for col in _REQUIRED if col not in scored.columns]
+    if missing:
+        raise InputError(
+            f"scored lacks column(s) {missing}; expected at least {list(_REQUIRED)} "
+            "(p_churn from ChurnModel.predict_proba, clv from the CLV models)."
+        )
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1):
+        raise InputError(f"top must be a positive integer or None (all customers); got {top!r}.")
+    duplicated = scored["customer_id"][scored["customer_id"].duplicated()]
+    if len(duplicated):
+        raise InputError(
+            f"customer_id must be unique; {duplicated.nunique()} repeated, e.g. {duplicated.iloc[0]!r}. "
+            "Score each customer once (the latest as-of date)."
+        )
+    p_churn = _numbers(scored, "p_churn")
+    clv = _numbers(scored, "clv")
+    if ((p_churn < 0) | (p_churn > 1)).any():
+        raise InputError(
+            f"p_churn must be a probability between 0 and 1; got values from {p_churn.min()} to {p_churn.max()}."
+        )
+    if (clv < 0).any():
+        raise InputError(f"clv must be >= 0; got a minimum of {clv.min()}. Clip negative values (refunds) at 0.")
+
+    ranked = scored.assign(p_churn=p_churn, clv=clv, revenue_at_risk=p_churn * clv)
+    ranked = ranked.sort_values(
+        ["revenue_at_risk", "p_churn", "customer_id"], ascending=[False, False, True], kind="mergesort"
+    )
+    if top is not None:
+        ranked = ranked.head(int(top))
+    ranked = ranked.reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1, dtype="int64"))
+    leading = [col for col in AT_RISK_COLUMNS if col in ranked.columns]
+    return ranked[leading + [col for col in ranked.columns if col not in leading]]
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+    try:
+        values = pd.to_numeric(frame[column]).astype("float64")
+    except (TypeError, ValueError):
+        raise InputError(f"{column} must be numeric; got dtype {frame[column].dtype}.") from None
+    bad = int((~np.isfinite(values.to_numpy(na_value=np.nan))).sum())
+    if bad:
+        raise InputError(
+            f"{column} has {bad} missing or infinite values; score every customer before ranking, "
+            "or drop the unscored ones."
+        )
+    return values
