@@ -1,13 +1,17 @@
 """``retain bench analytics``: retain's analytics on DuckDB against a plain pandas implementation of the same metrics.
 
 For each size N the synthetic subscription company is generated once (Parquet) and ingested once into a workspace
-under the work dir (both cached, not timed). Then, in the same process and alternating, the two jobs run
-``repeats`` times each:
+under the work dir (both cached, not timed). Then, in the same process, up to three jobs run ``repeats`` times
+each, rotating which goes first:
 
-* **retain**: the marts refresh (``retain.marts.refresh``) when it exists, else the Ibis metrics the pandas
-  baseline also computes (retention series, logo cohorts, RFM, customer profile) executed to Arrow on the
-  workspace's DuckDB backend, reading the lake through ``Workspace.table``.
-* **pandas**: :func:`retain.bench.pandas_baseline.compute_all` reading the same lake Parquet files.
+* ``refresh``: retain's full analytics refresh (:func:`retain.marts.refresh`: every mart into a snapshot, profiles
+  upserted into the state DB) — more work than the baseline does;
+* ``metrics``: exactly the baseline's metrics (monthly retention series, logo cohorts, RFM and — once its module
+  imports — the customer profiles) as retain's Ibis expressions executed to Arrow, reading the lake through
+  ``Workspace.table``;
+* ``pandas``: :func:`retain.bench.pandas_baseline.compute_all` reading the same lake Parquet files.
+
+retain's jobs get a fresh DuckDB connection each run, so no run reuses a previous run's buffers.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import statistics
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psutil
 import pyarrow as pa
 
 from retain.bench.measure import Measurement, measure, median_of
@@ -29,14 +35,16 @@ from retain.errors import InputError
 
 __all__ = [
     "AS_OF",
+    "JOBS",
     "AnalyticsBenchResult",
+    "JobFigures",
     "bench_periods",
     "ibis_metrics",
+    "metrics_job",
     "pandas_job",
     "prepare_workspace",
-    "retain_job",
+    "refresh_job",
     "retain_metrics",
-    "retain_mode",
     "run_analytics_bench",
 ]
 
@@ -130,58 +138,82 @@ def _optional(module: str, name: str):
         return None
 
 
-def retain_mode() -> str:
-    """``"refresh"`` when ``retain.marts.refresh`` exists, else ``"metrics"`` (the Ibis metrics to Arrow)."""
-    return "refresh" if _optional("retain.marts", "refresh") is not None else "metrics"
-
-
-def retain_job(workspace, *, as_of: datetime = AS_OF) -> object:
-    """retain's side of the benchmark on a fresh DuckDB connection: the marts refresh, or :func:`ibis_metrics`."""
+def _fresh_workspace(workspace):
     from retain.workspace import Workspace
 
-    fresh = Workspace(workspace.settings)  # no buffers or caches left over from a previous run
+    return Workspace(workspace.settings)  # a new DuckDB connection: no buffers or caches from a previous run
+
+
+def _close(workspace) -> None:
+    if "backend" in workspace.__dict__:
+        workspace.backend.disconnect()
+
+
+def refresh_job(workspace, *, as_of: datetime = AS_OF) -> object:
+    """retain's full analytics refresh (``retain.marts.refresh``: every mart, snapshot, profile upsert)."""
+    from retain.marts import refresh
+
+    fresh = _fresh_workspace(workspace)
     try:
-        refresh = _optional("retain.marts", "refresh")
-        if refresh is not None:
-            return refresh(fresh, as_of=as_of)
+        return refresh(fresh, as_of=as_of)
+    finally:
+        _close(fresh)
+
+
+def metrics_job(workspace, *, as_of: datetime = AS_OF) -> dict[str, pa.Table]:
+    """Exactly the metrics of the pandas baseline, as retain's Ibis expressions on a fresh DuckDB connection."""
+    fresh = _fresh_workspace(workspace)
+    try:
         return ibis_metrics(fresh, as_of=as_of)
     finally:
-        if "backend" in fresh.__dict__:
-            fresh.backend.disconnect()
+        _close(fresh)
 
 
 def retain_metrics() -> tuple[str, ...]:
-    """Names of the metrics retain's side computes (the profile only once its module imports)."""
+    """Names of the metrics :func:`ibis_metrics` computes (the profile only once its module imports)."""
     base = ("retention_series", "cohorts", "rfm")
-    if retain_mode() == "refresh" or _optional("retain.analytics.profile", "customer_profiles") is not None:
+    if _optional("retain.analytics.profile", "customer_profiles") is not None:
         return (*base, "profiles")
     return base
 
 
 def pandas_job(workspace, *, as_of: datetime = AS_OF, metrics: tuple[str, ...] | None = None) -> dict:
-    """The pandas baseline on the same lake files (by default the metrics retain's side computes)."""
+    """The pandas baseline on the same lake files (by default the metrics :func:`ibis_metrics` computes)."""
     from retain.bench.pandas_baseline import compute_all
 
     metrics = retain_metrics() if metrics is None else metrics
     return compute_all(workspace.lake, as_of=as_of, periods=bench_periods(), metrics=metrics)
 
 
+JOBS = ("refresh", "metrics", "pandas")
+"""The jobs a run can time: retain's full refresh, retain's Ibis metrics of the baseline, the pandas baseline."""
+
+
+@dataclass(frozen=True)
+class JobFigures:
+    """Medians over the runs of one job."""
+
+    seconds: float
+    cpu_seconds: float
+    """Process CPU time (user + system, all threads): less sensitive than wall time to a busy machine."""
+    peak_rss_mb: float
+
+
 @dataclass(frozen=True)
 class AnalyticsBenchResult:
-    """Medians of one size: ``retain`` and ``pandas`` measurements and the data volume they read."""
+    """Medians of one size for each job that ran, and the data volume they read."""
 
     customers: int
     rows: dict[str, int]
     repeats: int
-    mode: str
     metrics: tuple[str, ...]
-    retain: Measurement
-    pandas: Measurement
+    jobs: dict[str, JobFigures]
 
-    @property
-    def ratio(self) -> float:
-        """pandas seconds / retain seconds: how many times faster retain is."""
-        return self.pandas.seconds / self.retain.seconds
+    def ratio(self, job: str) -> float | None:
+        """pandas seconds / ``job`` seconds (how many times faster ``job`` is), if both ran."""
+        if job not in self.jobs or "pandas" not in self.jobs:
+            return None
+        return self.jobs["pandas"].seconds / self.jobs[job].seconds
 
     @property
     def lake_rows(self) -> int:
@@ -192,26 +224,49 @@ def run_analytics_bench(
     customers: int,
     *,
     repeats: int = 3,
+    jobs: tuple[str, ...] = JOBS,
     work_dir: Path | None = None,
     seed: int = 0,
     on_step: Callable[[str], None] | None = None,
-    on_run: Callable[[str, int, Measurement], None] | None = None,
+    on_run: Callable[[str, int, Measurement, float], None] | None = None,
 ) -> AnalyticsBenchResult:
-    """Prepare (cached) the workspace of ``customers`` customers, then time both jobs ``repeats`` times each,
-    alternating which one goes first, and return the medians."""
+    """Prepare (cached) the workspace of ``customers`` customers, then time each of ``jobs`` ``repeats`` times,
+    rotating which job goes first, and return the medians.
+
+    Raises
+    ------
+    InputError
+        If a job name is unknown, or ``refresh`` is asked for while ``retain.marts`` has no ``refresh``.
+    """
+    unknown = [j for j in jobs if j not in JOBS]
+    if unknown or not jobs:
+        raise InputError(f"Unknown benchmark job(s) {unknown or jobs!r}. Valid jobs: {', '.join(JOBS)}.")
+    if "refresh" in jobs and _optional("retain.marts", "refresh") is None:
+        raise InputError("The refresh job needs retain.marts.refresh, which is not available; use --job metrics.")
     work_dir = Path(work_dir or Path(tempfile.gettempdir()) / "retain-bench")
     ws = prepare_workspace(customers, work_dir, seed=seed, on_step=on_step)
     ready = json.loads((ws.path.parent / _READY).read_text())
     rows = {name: t["accepted"] for name, t in ready["tables"].items()}
-    mode, metrics = retain_mode(), retain_metrics()
-    jobs = {f"retain {mode}": lambda: retain_job(ws), "pandas": lambda: pandas_job(ws, metrics=metrics)}
-    runs: dict[str, list[Measurement]] = {name: [] for name in jobs}
+    metrics = retain_metrics()
+    funcs = {
+        "refresh": lambda: refresh_job(ws),
+        "metrics": lambda: metrics_job(ws),
+        "pandas": lambda: pandas_job(ws, metrics=metrics),
+    }
+    names = [j for j in JOBS if j in jobs]
+    runs: dict[str, list[tuple[Measurement, float]]] = {name: [] for name in names}
+    process = psutil.Process()
     for i in range(repeats):
-        order = list(jobs) if i % 2 == 0 else list(reversed(jobs))
-        for name in order:
-            m, _ = measure(jobs[name])
-            runs[name].append(m)
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            before = process.cpu_times()
+            m, _ = measure(funcs[name])
+            after = process.cpu_times()
+            cpu = (after.user + after.system) - (before.user + before.system)
+            runs[name].append((m, cpu))
             if on_run:
-                on_run(name, i, m)
-    retain_runs, pandas_runs = runs[f"retain {mode}"], runs["pandas"]
-    return AnalyticsBenchResult(customers, rows, repeats, mode, metrics, median_of(retain_runs), median_of(pandas_runs))
+                on_run(name, i, m, cpu)
+    figures = {}
+    for name, done in runs.items():
+        med = median_of([m for m, _ in done])
+        figures[name] = JobFigures(med.seconds, statistics.median(c for _, c in done), med.peak_rss_mb)
+    return AnalyticsBenchResult(customers, rows, repeats, metrics, figures)

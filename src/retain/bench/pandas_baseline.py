@@ -81,6 +81,13 @@ def _utc(value: date | datetime) -> pd.Timestamp:
     return pd.Timestamp(datetime(value.year, value.month, value.day, tzinfo=UTC))
 
 
+def _round(values: pd.Series, digits: int) -> pd.Series:
+    """Round half away from zero, as DuckDB's ``round`` does (pandas rounds half to even: 0.78125 → 0.7812)."""
+    scale = 10.0**digits
+    scaled = values.astype("float64") * scale
+    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / scale
+
+
 # --- reading the lake -------------------------------------------------------------------------------------------
 
 
@@ -258,7 +265,7 @@ def cohort_matrix(subscriptions: pd.DataFrame, *, as_of: date | datetime) -> pd.
     out["customers"] = out["customers"].fillna(0).astype("int64")
     out.loc[out["age"] == 0, "customers"] = out["cohort_size"]  # age 0 is the signup itself: every member
     out["cohort_size"] = out["cohort_size"].astype("int64")
-    out["share"] = (out["customers"] / out["cohort_size"]).round(4)
+    out["share"] = _round(out["customers"] / out["cohort_size"], 4)
     out["cohort"] = pd.to_datetime({"year": out["c"] // 12, "month": out["c"] % 12 + 1, "day": 1}, utc=True).astype(
         "datetime64[us, UTC]"
     )
@@ -302,7 +309,7 @@ def rfm_scores(orders: pd.DataFrame, *, as_of: date | datetime) -> pd.DataFrame:
         .agg(last_at=("completed_at", "max"), frequency=("is_sale", "sum"), monetary=("signed", "sum"))
     )
     g = g.loc[g["frequency"] > 0].copy()
-    g["monetary"] = g["monetary"].round(2)
+    g["monetary"] = _round(g["monetary"], 2)
     g["recency_days"] = (moment - g["last_at"]) // pd.Timedelta(days=1)
     n = len(g)
     g["r_score"] = _quintile(g["recency_days"].rank(method="min", ascending=False), n)
@@ -407,7 +414,7 @@ def _order_facts(orders: pd.DataFrame) -> pd.DataFrame:
         first_order_at=("sale_at", "min"),
         last_order_at=("sale_at", "max"),
     )
-    g["total_revenue"] = g["total_revenue"].round(2)
+    g["total_revenue"] = _round(g["total_revenue"], 2)
     return g
 
 
@@ -433,7 +440,7 @@ def _subscription_facts(subs: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
         .groupby("customer_id")
         .agg(active=("active", "any"), mrr=("mrr", "sum"))
     )
-    state["mrr"] = state["mrr"].round(6)
+    state["mrr"] = _round(state["mrr"], 6)
     out = chosen.set_index("customer_id")[["plan", "subscription_started_at"]].join(state, how="left")
     out["subscription_status"] = np.where(
         out["active"].isna(), "canceled", np.where(out["active"].fillna(False).astype(bool), "active", "paused")
@@ -458,7 +465,7 @@ def _usage(events: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
     g = frame.groupby("customer_id")
     counts = [c for c in cols if c not in ("customer_id", "last_event_at", "last_login_at")]
     out = g[counts].sum().astype("int64").join(g[["last_event_at", "last_login_at"]].max())
-    trend = (out["_current"] / out["_previous"].where(out["_previous"] > 0)).round(4)
+    trend = _round(out["_current"] / out["_previous"].where(out["_previous"] > 0), 4)
     return out.assign(usage_trend=trend).drop(columns=["_current", "_previous"])
 
 
@@ -511,7 +518,7 @@ def customer_profile(tables: dict[str, pd.DataFrame], *, as_of: date | datetime)
         p[[*counts, "orders", "tickets_open", "complaints_unresolved"]].fillna(0).astype("int64")
     )
     p["total_revenue"] = p["total_revenue"].fillna(0.0)
-    p["aov"] = (p["total_revenue"] / p["orders"].where(p["orders"] > 0)).round(2)
+    p["aov"] = _round(p["total_revenue"] / p["orders"].where(p["orders"] > 0), 2)
     p["days_since_last_order"] = _elapsed_days(p["last_order_at"], t)
     p["days_since_last_event"] = _elapsed_days(p["last_event_at"], t)
     p["days_since_last_login"] = _elapsed_days(p["last_login_at"], t)
