@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from retain import __version__
+from retain.cli.analytics_cmds import cohorts, customer, metrics, refresh_cmd, report, segments
 from retain.cli.bench_cmd import bench_app
 from retain.cli.demo_cmd import demo
 from retain.cli.ingest_cmd import ingest
@@ -42,4 +43,10 @@ app.command()(status)
 app.command()(schema)
 app.command()(ingest)
 app.command()(synth)
+app.command("refresh")(refresh_cmd)
+app.command()(metrics)
+app.command()(cohorts)
+app.command()(segments)
+app.command()(customer)
+app.command()(report)
 app.add_typer(bench_app, name="bench")

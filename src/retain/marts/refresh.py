@@ -152,6 +152,7 @@ def refresh(
                     name: {"file": writer.files[name], "rows": rows[name], "seconds": seconds[name]} for name in rows
                 },
                 "skipped": skipped,
+                "user_segments": sorted(ctx.segments),
                 "seconds_total": round(time.perf_counter() - began, 3),
             }
             snapshot = writer.commit(manifest)

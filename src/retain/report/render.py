@@ -1,0 +1,88 @@
+"""Render the HTML report: the figures of :mod:`.figures` and the tiles of :mod:`.tiles` in a Jinja2 template.
+
+The plotly.js bundle is inlined once in the page head and each chart is a ``<div>`` plus a small script, so the
+file opens without any network access.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from retain import __version__
+from retain.marts.snapshot import Snapshot
+from retain.report.figures import FIGURES
+from retain.report.tiles import headline_tiles
+
+__all__ = ["ChartHtml", "render_report", "write_report"]
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_NOTES = {
+    "kpi-trends": "Retention = (E − N) / S; churn = customers lost / S (S, E: customers active at the start and end "
+    "of the month; N: new during it).",
+    "cohort-heatmap": "Each row is the customers who started in that month; cells show the share still active.",
+}
+
+
+@dataclass(frozen=True)
+class ChartHtml:
+    id: str
+    title: str
+    html: str
+    note: str | None
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"])
+    )
+
+
+def render_report(snapshot: Snapshot, *, title: str = "Customer retention report") -> str:
+    """The report of ``snapshot`` as one self-contained HTML document (a string)."""
+    charts, missing = [], []
+    for chart_id, make in FIGURES.items():
+        figure = make(snapshot)
+        if figure is None:
+            missing.append(chart_id.replace("-", " "))
+            continue
+        html = pio.to_html(
+            figure,
+            include_plotlyjs=False,  # the bundle is inlined once in the page head
+            full_html=False,
+            div_id=f"chart-{chart_id}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        charts.append(ChartHtml(chart_id, figure.layout.title.text or chart_id, html, _NOTES.get(chart_id)))
+    manifest = snapshot.manifest
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            title=title,
+            version=__version__,
+            plotly_js=get_plotlyjs(),
+            as_of=f"{snapshot.as_of:%Y-%m-%d %H:%M}",
+            model=manifest.get("model", ""),
+            engine=manifest.get("engine", ""),
+            snapshot_id=snapshot.id,
+            tiles=headline_tiles(snapshot),
+            charts=charts,
+            missing=missing,
+        )
+    )
+
+
+def write_report(snapshot: Snapshot, out: str | os.PathLike[str], *, title: str = "Customer retention report") -> Path:
+    """Write the report of ``snapshot`` to ``out`` (atomically: temporary file, then rename) and return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = out.with_name(f".{out.name}.tmp")
+    temp.write_text(render_report(snapshot, title=title), encoding="utf-8")
+    os.replace(temp, out)
+    return out
