@@ -76,6 +76,7 @@ CUSTOMER_STATS_COLUMNS = (
 """Columns of :func:`customer_order_stats`, in order."""
 
 DAY_DIGITS = 4
+_UTC = "timestamp('UTC')"
 _HUNDRED = ibis.literal(100.0, "float64")
 
 
@@ -192,8 +193,9 @@ def customer_order_stats(orders: ibis.Table, as_of: date | datetime) -> ibis.Tab
     known = _known_orders(orders, moment)
     o = priced_orders(known)
     stats = o.group_by("customer_id").aggregate(
-        first_order_at=o.ordered_at.min(where=o.is_sale),
-        last_order_at=o.ordered_at.max(where=o.is_sale),
+        # Cast: Spark reads Parquet timestamps without their time zone; the instants are UTC on every engine.
+        first_order_at=o.ordered_at.min(where=o.is_sale).cast(_UTC),
+        last_order_at=o.ordered_at.max(where=o.is_sale).cast(_UTC),
         orders=o.count(where=o.is_sale),
         revenue=money_sum(o.net),
         refunds=money_sum(-o.net, where=~o.is_sale),
