@@ -72,3 +72,18 @@ def load(backend: ibis.BaseBackend, tmp_path_factory: pytest.TempPathFactory) ->
         return ibis.memtable(table)
 
     return _load
+
+
+# Deprecation chatter of ibis 12 and pyspark 4 under pandas 3, not about retain's code.
+_THIRD_PARTY_WARNINGS = (
+    "ignore:The 'future.infer_string' option is deprecated",
+    "ignore:The copy keyword is deprecated",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            for spec in _THIRD_PARTY_WARNINGS:
+                item.add_marker(pytest.mark.filterwarnings(spec))
