@@ -1,6 +1,6 @@
 """``retain demo``: a complete tour on synthetic data, one step per capability.
 
-Each capability adds a step to ``DEMO_STEPS`` (synthesise → ingest → summary today; refresh, report, models
+Each capability adds a step to ``DEMO_STEPS`` (synthesise → ingest → summary → refresh → report today; models
 later), so the demo grows with the product without becoming one long function.
 """
 
@@ -20,6 +20,7 @@ from retain.cli.init_cmd import summary_table
 from retain.contract.tables import TABLES
 from retain.errors import WorkspaceError
 from retain.ingest import IngestResult
+from retain.marts import RefreshResult, refresh
 from retain.synth import SynthModel, SynthSummary, generate
 from retain.workspace import Workspace
 
@@ -35,6 +36,7 @@ class DemoContext:
     synthetic_dir: Path
     synth: SynthSummary | None = None
     ingested: list[IngestResult] = field(default_factory=list)
+    refreshed: RefreshResult | None = None
 
 
 def _synthesise(ctx: DemoContext) -> None:
@@ -73,10 +75,36 @@ def _summary(ctx: DemoContext) -> None:
     console.print(f"Ingested {accepted:,} rows into {len(ctx.ingested)} tables; {rejected:,} rejected.")
 
 
+def _refresh(ctx: DemoContext) -> None:
+    with progress_bar() as bar:
+        task = bar.add_task("refresh", total=None)
+        ctx.refreshed = refresh(
+            ctx.workspace,
+            progress=lambda mart, done, total: bar.update(
+                task, description=f"refresh: {mart}", completed=done, total=total
+            ),
+        )
+    result = ctx.refreshed
+    console.print(
+        f"Snapshot {result.snapshot_id}: {len(result.rows)} marts as of {result.as_of:%Y-%m-%d}, "
+        f"{result.profiles_written:,} customer profiles in the state database ({result.seconds_total:.1f} s)."
+    )
+
+
+def _report(ctx: DemoContext) -> None:
+    from retain.marts import marts_store
+    from retain.report import write_report
+
+    out = write_report(marts_store(ctx.workspace).require_current(), ctx.workspace.path / "report.html")
+    console.print(f"Report: [bold]{out}[/] (one self-contained HTML file; open it in a browser).")
+
+
 DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Synthesise a business", _synthesise),
     ("Ingest it, validating every row", _ingest),
     ("Summarise the workspace", _summary),
+    ("Refresh analytics", _refresh),
+    ("Write the report", _report),
 ]
 
 
@@ -97,4 +125,7 @@ def demo(
     for number, (title, step) in enumerate(DEMO_STEPS, start=1):
         console.rule(f"[bold]{number}. {title}")
         step(ctx)
-    console.print(f"\nDone. Explore with [bold]retain status -w {path}[/] or [bold]retain schema[/].")
+    console.print(
+        f"\nDone. Explore with [bold]retain metrics -w {path}[/], [bold]retain segments -w {path}[/] "
+        f"or open {path}/report.html."
+    )
