@@ -9,6 +9,7 @@ from retain.analytics.lifecycle import lifecycle_flows, lifecycle_states
 from retain.analytics.periods import Freq
 from retain.analytics.profile import customer_profiles
 from retain.analytics.rfm import rfm_scores
+from retain.analytics.segments import evaluate_segments
 from retain.contract.tables import TableName
 from retain.marts.context import BusinessModel, RefreshContext
 from retain.marts.registry import MartName, register
@@ -77,3 +78,18 @@ def _lifecycle_flows(ctx: RefreshContext) -> pa.Table | None:
 def _profiles(ctx: RefreshContext) -> pa.Table | None:
     expr = customer_profiles(ctx.tables, as_of=ctx.as_of, activity_window_days=ctx.activity_window_days)
     return ctx.execute(expr)
+
+
+@register(MartName.SEGMENT_MEMBERSHIP, "customers of each user-defined segment (settings [segments])")
+def _segment_membership(ctx: RefreshContext) -> pa.Table | None:
+    if not ctx.segments:
+        ctx.skip_reasons[str(MartName.SEGMENT_MEMBERSHIP)] = "no user-defined segments ([segments] in retain.toml)"
+        return None
+    path = ctx.paths.get(str(MartName.PROFILES))
+    if path is None:
+        ctx.skip_reasons[str(MartName.SEGMENT_MEMBERSHIP)] = "no profiles to evaluate the segments on"
+        return None
+    # The predicates run on the profiles just written, read back as Parquet: the engine evaluates them without
+    # recomputing the profiles, and Spark gets exact types (no pandas round trip).
+    profiles = ctx.backend.read_parquet(str(path))
+    return ctx.execute(evaluate_segments(profiles, ctx.segments))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 
 import ibis
 import pyarrow as pa
@@ -84,6 +85,8 @@ class RefreshContext:
     built: dict[str, pa.Table] = field(default_factory=dict)
     """Marts already built in this refresh (later builders may reuse them)."""
     skip_reasons: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)
+    """Parquet files of the marts already written in this refresh (in the snapshot's temporary folder)."""
 
     @classmethod
     def create(

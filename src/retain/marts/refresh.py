@@ -68,9 +68,16 @@ def marts_store(workspace: Workspace) -> MartsStore:
     return MartsStore(workspace.path / MARTS_FOLDER)
 
 
-def _profile_rows(table: pa.Table, batch_size: int) -> Iterator[dict[str, Any]]:
+def _profile_rows(table: pa.Table, members: pa.Table | None, batch_size: int) -> Iterator[dict[str, Any]]:
+    """Profile rows with ``segments``: the sorted names of the user-defined segments the customer belongs to."""
+    segments: dict[str, list[str]] = {}
+    if members is not None:
+        for row in members.to_pylist():
+            segments.setdefault(row["customer_id"], []).append(row["segment"])
     for batch in table.to_batches(max_chunksize=batch_size):
-        yield from batch.to_pylist()
+        for row in batch.to_pylist():
+            row["segments"] = sorted(segments.get(row["customer_id"], []))
+            yield row
 
 
 def refresh(
@@ -133,7 +140,7 @@ def refresh(
                 started = time.perf_counter()
                 table = builder.build(ctx)
                 if table is not None:
-                    writer.write(builder.name, table)
+                    ctx.paths[str(builder.name)] = writer.write(builder.name, table)
                     ctx.built[str(builder.name)] = table
                     rows[str(builder.name)] = table.num_rows
                     seconds[str(builder.name)] = round(time.perf_counter() - started, 3)
@@ -185,7 +192,7 @@ def _upsert(workspace: Workspace, snapshot: Snapshot, ctx: RefreshContext, creat
         return 0
     return upsert_profiles(
         workspace.state,
-        _profile_rows(profiles, size),
+        _profile_rows(profiles, ctx.built.get(str(MartName.SEGMENT_MEMBERSHIP)), size),
         snapshot_id=snapshot.id,
         as_of=ctx.as_of,
         refreshed_at=created_at,
