@@ -139,13 +139,17 @@ def _ratio(numerator: ibis.Value, denominator: ibis.Value) -> ibis.Value:
     return numerator.cast("float64") / denominator.cast("float64").nullif(0.0)
 
 
-def _known_customers(v: dict[TableName, ibis.Table]) -> ibis.Table:
-    """Customers known at ``t`` (the customers table plus anyone named by a fact) and when first seen."""
+def _known_customers(v: dict[TableName, ibis.Table], events: ibis.Table) -> ibis.Table:
+    """Customers known at ``t`` (the customers table plus anyone named by a fact) and when first seen.
+
+    ``events`` is the per-customer event aggregate (``first_event_at``): the events table is by far the largest,
+    so it is scanned once for all event features instead of once more here.
+    """
     firsts = [
         v[TableName.CUSTOMERS].select("customer_id", seen=v[TableName.CUSTOMERS].created_at),
         v[TableName.ORDERS].select("customer_id", seen=v[TableName.ORDERS].ordered_at),
         v[TableName.SUBSCRIPTIONS].select("customer_id", seen=v[TableName.SUBSCRIPTIONS].started_at),
-        v[TableName.EVENTS].select("customer_id", seen=v[TableName.EVENTS].occurred_at),
+        events.select("customer_id", seen=events.first_event_at),
         v[TableName.TICKETS].select("customer_id", seen=v[TableName.TICKETS].opened_at),
         v[TableName.FEEDBACK].select("customer_id", seen=v[TableName.FEEDBACK].responded_at),
     ]
@@ -168,6 +172,7 @@ def _event_features(e: ibis.Table, clock: _Clock, event_types: Sequence[str]) ->
     aggs["last_login_at"] = e.occurred_at.max(where=e.event_type == "login")
     aggs["last_event_at"] = e.occurred_at.max(where=~is_failed)
     aggs["features_used"] = e.feature.nunique(where=e.event_type == "feature_used")
+    aggs["first_event_at"] = e.occurred_at.min()
     return e.group_by("customer_id").aggregate(**aggs)
 
 
@@ -299,10 +304,11 @@ def churn_features(
     is_feature = e.event_type == "feature_used"
     e = e.mutate(feature=ibis.ifelse(is_feature, e.properties.re_extract(_FEATURE_KEY, 1).nullif(""), None))
 
-    j = _known_customers(v)
+    events = _event_features(e, clock, kinds)
+    j = _known_customers(v, events)
     for block in (
         _profile_features(v[TableName.CUSTOMERS]),
-        _event_features(e, clock, kinds),
+        events,
         _order_features(v[TableName.ORDERS], clock),
         _ticket_features(v[TableName.TICKETS], clock),
         _survey_features(v[TableName.FEEDBACK]),
