@@ -103,4 +103,7 @@ def customer_usage(
     trend = ibis.ifelse(
         g["_previous"] > 0, (g["_current"].cast("float64") / g["_previous"]).round(TREND_DIGITS), ibis.null("float64")
     )
-    return g.mutate(usage_trend=trend).select(*usage_columns(windows, login_event)).order_by("customer_id")
+    # Cast the maxima back to UTC timestamps: PySpark otherwise hands them out without their time zone.
+    last = {c: g[c].cast("timestamp('UTC')") for c in ("last_event_at", "last_login_at") if c in g.columns}
+    out = g.mutate(usage_trend=trend, **last)
+    return out.select(*usage_columns(windows, login_event)).order_by("customer_id")
