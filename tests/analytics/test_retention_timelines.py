@@ -86,9 +86,12 @@ def test_active_and_paused_subscribers_at_an_instant(backend, load):
         ("frank", "active", 49.0),
         ("hank", "active", 19.0),
     ]
-    # Boundaries: a period runs from started_at (inclusive) to ended_at (exclusive).
-    at_end_of_bob = run(backend, active_subscribers(table, at(2024, 1, 20)))["customer_id"].tolist()
-    at_start_of_erin = run(backend, active_subscribers(table, at(2024, 1, 10)))["customer_id"].tolist()
+
+
+def test_a_subscription_period_runs_from_start_inclusive_to_end_exclusive(duckdb_backend):
+    table = ibis.memtable(subscriptions(SUBSCRIPTIONS))
+    at_end_of_bob = run(duckdb_backend, active_subscribers(table, at(2024, 1, 20)))["customer_id"].tolist()
+    at_start_of_erin = run(duckdb_backend, active_subscribers(table, at(2024, 1, 10)))["customer_id"].tolist()
     assert "bob" not in at_end_of_bob
     assert "erin" in at_start_of_erin and "bob" in at_start_of_erin
 
