@@ -9,7 +9,9 @@ visible at ``t`` (:func:`visible_at`):
   satisfaction rating (given on resolution) as missing;
 - subscription periods started ``<= t``; a period ending after ``t`` is still running at ``t``: its
   ``ended_at``, ``cancel_reason`` and ``churn_type`` become null and a ``canceled`` status (the status of the
-  period that ends with the cancellation) becomes ``active``.
+  period that ends with the cancellation) becomes ``active``. (The contract keeps one status per period, so a
+  paused period recorded as ``canceled`` because the customer canceled during the pause looks active before
+  its end; record such a pause as its own ``paused`` period.)
 
 Windows are trailing and half-open: "30 days" means ``t − 30 days < time <= t``; "the previous 30 days" means
 ``t − 60 days < time <= t − 30 days``. Ages are in (fractional) days. Counts are 0 when nothing happened;
