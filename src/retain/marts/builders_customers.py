@@ -14,7 +14,7 @@ from retain.contract.tables import TableName
 from retain.marts.context import BusinessModel, RefreshContext
 from retain.marts.registry import MartName, register
 
-__all__: list[str] = []  # builders register themselves; nothing to import from here
+__all__ = ["check_segments"]  # the builders register themselves
 
 _ORDERS, _SUBS = TableName.ORDERS, TableName.SUBSCRIPTIONS
 
@@ -93,3 +93,14 @@ def _segment_membership(ctx: RefreshContext) -> pa.Table | None:
     # recomputing the profiles, and Spark gets exact types (no pandas round trip).
     profiles = ctx.backend.read_parquet(str(path))
     return ctx.execute(evaluate_segments(profiles, ctx.segments))
+
+
+def check_segments(ctx: RefreshContext) -> None:
+    """Validate the user-defined segments against the profile columns before anything is computed.
+
+    Building the (unexecuted) membership expression parses and checks every predicate, so a typo in
+    ``retain.toml`` fails the refresh at once with the offending token, not after minutes of work.
+    """
+    if ctx.segments:
+        schema_only = customer_profiles(ctx.tables, as_of=ctx.as_of, activity_window_days=ctx.activity_window_days)
+        evaluate_segments(schema_only, ctx.segments)

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from retain.contract.tables import TABLES
-from retain.marts import builders_customers, builders_kpis  # noqa: F401  (register the builders)
+from retain.marts import builders_kpis  # noqa: F401  (registers the KPI builders)
+from retain.marts.builders_customers import check_segments
 from retain.marts.context import RefreshContext
 from retain.marts.registry import MARTS, MartName, builders_in_order
 from retain.marts.snapshot import MartsStore, Snapshot
@@ -128,6 +129,7 @@ def refresh(
             activity_window_days=settings.activity_window_days,
             segments=settings.segments,
         )
+        check_segments(ctx)
         created_at = workspace.clock.now()
         writer = store.begin(store.new_id(ctx.as_of, created_at))
         rows: dict[str, int] = {}
