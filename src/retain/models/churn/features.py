@@ -147,14 +147,16 @@ def _known_customers(v: dict[TableName, ibis.Table], events: ibis.Table) -> ibis
     ``events`` is the per-customer event aggregate (``first_event_at``): the events table is by far the largest,
     so it is scanned once for all event features instead of once more here.
     """
-    firsts = [
-        v[TableName.CUSTOMERS].select("customer_id", seen=v[TableName.CUSTOMERS].created_at),
-        v[TableName.ORDERS].select("customer_id", seen=v[TableName.ORDERS].ordered_at),
-        v[TableName.SUBSCRIPTIONS].select("customer_id", seen=v[TableName.SUBSCRIPTIONS].started_at),
-        events.select("customer_id", seen=events.first_event_at),
-        v[TableName.TICKETS].select("customer_id", seen=v[TableName.TICKETS].opened_at),
-        v[TableName.FEEDBACK].select("customer_id", seen=v[TableName.FEEDBACK].responded_at),
+    sources = [
+        (v[TableName.CUSTOMERS], "created_at"),
+        (v[TableName.ORDERS], "ordered_at"),
+        (v[TableName.SUBSCRIPTIONS], "started_at"),
+        (events, "first_event_at"),
+        (v[TableName.TICKETS], "opened_at"),
+        (v[TableName.FEEDBACK], "responded_at"),
     ]
+    # Casts align nullability: a union needs identical schemas, and sources differ (Parquet, memtables).
+    firsts = [t.select(customer_id=t.customer_id.cast("string"), seen=t[col].cast(_UTC)) for t, col in sources]
     seen = ibis.union(*firsts, distinct=False)
     return seen.group_by("customer_id").aggregate(first_seen=seen.seen.min())
 

@@ -1,0 +1,68 @@
+"""The synthetic backtest: the true-probability reference and the acceptance run (model AUC ≥ 0.95 × oracle AUC)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retain.models.churn.backtest import calibration_within, oracle_probability, synthetic_backtest
+from retain.models.churn.evaluate import roc_auc
+
+
+def _utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def test_oracle_probability_combines_monthly_hazards_over_the_window():
+    truth = pd.DataFrame(
+        {
+            "customer_id": ["X", "X", "X", "X", "Y", "Z"],
+            "month": [date(2024, m, 1) for m in (7, 8, 9, 10, 7)] + [date(2025, 12, 1)],
+            "p_churn": [0.1, 0.2, 0.3, 0.4, 0.5, 0.2],
+        }
+    )
+    rows = pd.DataFrame(
+        {
+            "customer_id": ["X", "Y", "Z", "W", "X"],
+            "as_of": [_utc(d) for d in ("2024-07-01", "2024-07-01", "2025-12-01", "2024-07-01", "2024-08-16")],
+        }
+    )
+    p = oracle_probability(truth, rows, horizon_days=90, window_end=date(2025, 12, 16))
+    expected = [
+        # July and August whole, 28 of September's 30 days (the window ends 09-29); October is outside.
+        1 - 0.9 * 0.8 * (1 - 0.3 * 28 / 30),
+        0.5,  # Y churned in July: no later months
+        0.2,  # the last month ends with the data (12-16): the window covers all of what exists of it
+        0.0,  # no ground truth: never alive in the window
+        # from 08-16: the second half of August (16 of 31 days), September, October up to 11-14 (31 of 31 days)
+        1 - (1 - 0.2 * 16 / 31) * 0.7 * 0.6,
+    ]
+    np.testing.assert_allclose(p, expected, rtol=0, atol=1e-12)
+
+
+def test_calibration_within_tolerance():
+    table = pd.DataFrame({"predicted_mean": [0.01, 0.10, 0.30], "gap": [0.019, -0.02, 0.059]})
+    assert calibration_within(table)
+    assert not calibration_within(table.assign(gap=[0.021, 0.0, 0.0]))  # beyond the 0.02 floor
+    assert not calibration_within(table.assign(gap=[0.0, 0.0, -0.061]))  # beyond 20 % of 0.30
+
+
+@pytest.mark.slow
+def test_backtest_model_reaches_95_percent_of_the_true_probabilities_auc():
+    result = synthetic_backtest(customers=10_000, seed=0, model="subscription")
+    test = result.predictions
+    # The test rows are the last four monthly dates; every training label window closes before them.
+    assert [d.date().isoformat() for d in result.test_dates] == ["2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01"]
+    assert result.train_dates[-1].date().isoformat() == "2025-04-01"
+    assert result.n_test == len(test) > 15_000 and result.n_train > 20_000
+    # Both AUCs are on the same rows (recomputed here from the stored scores).
+    assert roc_auc(test.churned, test.p_model) == pytest.approx(result.model_auc)
+    assert roc_auc(test.churned, test.p_true) == pytest.approx(result.oracle_auc)
+    assert result.auc_ratio >= 0.95, (result.model_auc, result.oracle_auc)
+    # The true probabilities are calibrated on the test rows; the model's mean is within 15 % of the churn rate.
+    assert test.p_true.mean() == pytest.approx(test.churned.mean(), rel=0.05)
+    assert test.p_model.mean() == pytest.approx(test.churned.mean(), rel=0.15)
+    assert calibration_within(result.calibration), result.calibration
