@@ -28,6 +28,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from retain.engine import Engine
 from retain.errors import ConfigError
 
 __all__ = [
@@ -48,13 +49,6 @@ _NESTED_DELIMITER = "__"
 
 # The toml file of the Settings.load call in progress; read by ``settings_customise_sources``.
 _toml_file: ContextVar[Path | None] = ContextVar("retain_toml_file", default=None)
-
-
-class Engine(StrEnum):
-    """Analytics backend that runs the Ibis expressions."""
-
-    DUCKDB = "duckdb"
-    PYSPARK = "pyspark"
 
 
 class IngestSettings(BaseModel):
