@@ -1,0 +1,42 @@
+"""Fixtures of the report tests: a refreshed synthetic workspace and the Chromium binary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "marts"))
+from marts_builders import build_synthetic
+
+from retain.marts import Snapshot, marts_store, refresh
+
+_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of a Chromium binary; skipped when there is none, except under CI (``CI`` set), where it fails."""
+    for name in _CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = "The report rendering test needs Chromium (chromium on PATH); none was found."
+    if _in_ci():
+        pytest.fail(message + " CI must run it: `.ci/run` installs Debian's chromium package.")
+    pytest.skip(message + " Install it (`apt-get install chromium`) to run it; CI does.")
+
+
+@pytest.fixture(scope="module")
+def synthetic_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    """A refreshed synthetic subscription workspace (every mart present) with two user segments."""
+    ws = build_synthetic(tmp_path_factory.mktemp("report"), customers=300)
+    refresh(ws)
+    return marts_store(ws).current()
