@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from enum import StrEnum
 
 import ibis
 
@@ -137,7 +138,7 @@ PROFILE_TYPES: dict[str, str] = {
 """Ibis type of every profile column (nullable), for validating segment predicates without running a query."""
 
 
-class SubscriptionStatus:
+class SubscriptionStatus(StrEnum):
     """Values of ``subscription_status``."""
 
     ACTIVE = "active"
@@ -197,9 +198,9 @@ def _subscription_facts(subscriptions: ibis.Table, as_of: datetime) -> ibis.Tabl
     states = subscriber_states(subscriptions, as_of).rename(_state="state", _mrr="mrr")
     j = left_join(chosen, states, "customer_id")
     status = ibis.cases(
-        (j["_state"] == "active", SubscriptionStatus.ACTIVE),
-        (j["_state"] == "paused", SubscriptionStatus.PAUSED),
-        else_=SubscriptionStatus.CANCELED,
+        (j["_state"] == "active", SubscriptionStatus.ACTIVE.value),
+        (j["_state"] == "paused", SubscriptionStatus.PAUSED.value),
+        else_=SubscriptionStatus.CANCELED.value,
     )
     return j.select(
         "customer_id",
@@ -316,7 +317,7 @@ def customer_profiles(
     out["days_since_last_order"] = _elapsed_days(col("last_order_at"), as_of_seconds)
     out["days_since_last_event"] = _elapsed_days(col("last_event_at", _TS), as_of_seconds)
     out["days_since_last_login"] = _elapsed_days(col("last_login_at", _TS), as_of_seconds)
-    out["subscription_status"] = out["subscription_status"].fill_null(SubscriptionStatus.NONE)
+    out["subscription_status"] = out["subscription_status"].fill_null(SubscriptionStatus.NONE.value)
     for name, kind in PROFILE_TYPES.items():
         out[name] = out[name].cast(kind)
     return p.select(**out).order_by("customer_id")
