@@ -120,3 +120,19 @@ def test_explicit_delimiter_is_used_instead_of_detection(tmp_path, lake):
         ingest(lake, "orders", path, IngestOptions(delimiter=";"))
     assert info.value.unknown == [",".join(HEADER)]
     assert ingest(lake, "orders", path, IngestOptions(delimiter=",")).rows_accepted == 3
+
+
+def test_single_batch_with_distinct_keys_is_read_without_the_latest_version_window(tmp_path, lake, duck, lake_rows):
+    from retain.lake import read_table
+
+    first = ingest(lake, "orders", _csv(tmp_path / "a.csv"))
+    expr = read_table(duck, lake, "orders")
+    assert "row_number" not in str(duck.compile(expr)).lower()
+    cache = first.batch_path.with_name(first.batch_path.name + ".keys.json")
+    assert json.loads(cache.read_text()) == {"unique": True, "rows": 3, "keys": 3}
+
+    rows = [*ROWS, ("o1", "c1", "2025-01-05T10:00:00Z", "11", "completed")]
+    lake.root = tmp_path / "dupes"
+    ingest(lake, "orders", _csv(tmp_path / "b.csv", rows=rows))
+    assert "row_number" in str(duck.compile(read_table(duck, lake, "orders"))).lower()
+    assert lake_rows("orders").num_rows == 3

@@ -3,6 +3,7 @@
 ``data/<table>/batch-<batch id>.parquet``  committed batches (readers see only these)
 ``data/<table>/.tmp-<batch id>.parquet``   a batch being written; renamed when complete, never read
 ``data/_rejects/<table>/<batch id>.csv``   the rows each batch rejected, with row, column, value and reason
+``data/<table>/batch-<batch id>.parquet.keys.json``  whether the batch's keys are distinct (cached by readers)
 
 A batch id is ``<UTC time>-<first 16 hex digits of the batch fingerprint>``: sorting ids sorts batches by ingest
 time, which is the order in which a newer version of a key replaces an older one.

@@ -1,18 +1,45 @@
-"""Read the lake as Ibis tables: the latest version of each key across all committed batches."""
+"""Read the lake as Ibis tables: the latest version of each key across all committed batches.
+
+Picking the latest version needs a window over every row (partition by key, newest batch then last source row
+first). That is the dominant cost of reading a large table, and it is wasted when the table is one batch whose
+keys are all distinct — the usual case for a first load. Whether a batch's keys are distinct is computed once,
+on first read, and kept beside the batch in ``<batch>.keys.json``: batches are immutable, so the answer never
+goes stale.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import ibis
 import pyarrow.parquet as pq
 
-from retain.contract.tables import TableName, table_spec
+from retain.contract.tables import TableName, TableSpec, table_spec
 from retain.contract.validate import ROW_COLUMN
 from retain.lake.layout import BATCH_COLUMN, Lake
 
-__all__ = ["batch_metadata", "read_table"]
+__all__ = ["batch_has_unique_keys", "batch_metadata", "read_table"]
+
+_KEYS_SUFFIX = ".keys.json"
+
+
+def batch_has_unique_keys(backend: ibis.BaseBackend, spec: TableSpec, path: Path) -> bool:
+    """True when no key occurs twice in the batch at ``path`` (computed with ``backend`` once, then cached)."""
+    cache = path.with_name(path.name + _KEYS_SUFFIX)
+    if cache.is_file():
+        return bool(json.loads(cache.read_text())["unique"])
+    batch = backend.read_parquet(str(path))
+    counts = {
+        "rows": backend.to_pyarrow(batch.count()).as_py(),
+        "keys": backend.to_pyarrow(batch.select(*spec.key).distinct().count()).as_py(),
+    }
+    unique = counts["rows"] == counts["keys"]
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
+    tmp.write_text(json.dumps({"unique": unique, "rows": counts["rows"], "keys": counts["keys"]}))
+    os.replace(tmp, cache)
+    return unique
 
 
 def read_table(backend: ibis.BaseBackend, lake: Lake, table: TableName | str) -> ibis.Table:
@@ -22,6 +49,8 @@ def read_table(backend: ibis.BaseBackend, lake: Lake, table: TableName | str) ->
     if not files:
         return ibis.memtable(spec.arrow_schema.empty_table())
     raw = backend.read_parquet([str(f) for f in files])
+    if len(files) == 1 and batch_has_unique_keys(backend, spec, files[0]):
+        return raw.select(*spec.column_names)
     newest_first = ibis.row_number().over(
         group_by=[raw[k] for k in spec.key], order_by=[ibis.desc(raw[BATCH_COLUMN]), ibis.desc(raw[ROW_COLUMN])]
     )
