@@ -13,8 +13,9 @@ previous 30 days", "payment failed twice in the last 90 days"), and carries the 
 Features the registry does not know (e.g. columns of a snapshot table) form the ``other`` driver and are shown
 as ``"<feature> = <value>"``.
 
-Cost: nearly all the time is LightGBM's TreeSHAP inside ``model.contributions`` (about 1–2 ms of CPU per customer
-and booster for a 400-tree model with ~80 features); explain the at-risk shortlist rather than every customer.
+Cost: nearly all the time is LightGBM's TreeSHAP inside ``model.contributions`` (measured: 0.7 ms of CPU per
+customer and booster for 150 trees on 10 features; more for bigger models); explain the at-risk shortlist rather
+than every customer.
 """
 
 from __future__ import annotations
