@@ -42,13 +42,22 @@ def batch_has_unique_keys(backend: ibis.BaseBackend, spec: TableSpec, path: Path
     return unique
 
 
+def _read_batches(backend: ibis.BaseBackend, files: list[Path]) -> ibis.Table:
+    if len(files) == 1:
+        return backend.read_parquet(str(files[0]))
+    if backend.name == "duckdb":
+        return backend.read_parquet([str(f) for f in files])
+    # PySpark takes a list of paths as one glob pattern; read each batch and union them instead.
+    return ibis.union(*(backend.read_parquet(str(f)) for f in files))
+
+
 def read_table(backend: ibis.BaseBackend, lake: Lake, table: TableName | str) -> ibis.Table:
     """Unexecuted expression of ``table``: one row per key, from the newest batch (then the last source row)."""
     spec = table_spec(str(table))
     files = lake.batch_files(spec.name)
     if not files:
         return ibis.memtable(spec.arrow_schema.empty_table())
-    raw = backend.read_parquet([str(f) for f in files])
+    raw = _read_batches(backend, files)
     if len(files) == 1 and batch_has_unique_keys(backend, spec, files[0]):
         return raw.select(*spec.column_names)
     newest_first = ibis.row_number().over(
