@@ -93,14 +93,6 @@ def test_synthetic_marts_match_an_independent_pandas_computation(tmp_path):
 
 @pytest.mark.spark
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "retain.lake.reader.read_table passes a list of Parquet paths to ibis' PySpark read_parquet, which Spark "
-        "reads as one (invalid) glob pattern; with a glob of the table folder instead, this refresh gives the same "
-        "marts as DuckDB. Remove this marker when the reader is fixed (strict: it then fails as XPASS)."
-    ),
-)
 def test_pyspark_engine_gives_the_same_marts_as_duckdb(tmp_path):
     import shutil
 
