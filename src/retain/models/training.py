@@ -1,0 +1,216 @@
+"""Train the churn model of a workspace: monthly dataset, temporal backtest, final fit, versioned artifact.
+
+``train_workspace(ws)`` is what ``retain model train`` runs:
+
+1. the canonical tables that hold data; the business model is ``subscription`` when the workspace has
+   subscriptions, else ``commerce`` (non-contractual);
+2. observation dates on the 1st of every month from ``history_months`` after the first fact, kept only when
+   their whole label window ``(date, date + horizon]`` ends by ``as_of`` (default: the end of the data);
+3. a **temporal backtest**: the last ``test_months`` dates are the test set, the model trains on the dates
+   whose label windows end before the first test date (no training label overlaps the test period);
+4. the final model fitted on every labelled row, saved with its metadata as the next version
+   (:class:`~retain.models.registry.ModelRegistry`) and made current.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from retain.analytics.periods import as_instant
+from retain.contract import TableName
+from retain.errors import InputError
+from retain.models.churn.backtest import BACKTEST_MODEL_PARAMS
+from retain.models.churn.classifier import ChurnModel
+from retain.models.churn.dataset import AS_OF, build_dataset, data_end, monthly_dates, observable_dates
+from retain.models.churn.evaluate import calibration_table, temporal_backtest
+from retain.models.churn.labels import LABEL, BusinessModel
+from retain.models.registry import ModelRegistry, ModelVersion
+
+__all__ = [
+    "DEFAULT_MODEL_PARAMS",
+    "TrainResult",
+    "churn_registry",
+    "train_workspace",
+    "workspace_business_model",
+    "workspace_tables",
+]
+
+DEFAULT_MODEL_PARAMS: dict[str, Any] = dict(BACKTEST_MODEL_PARAMS)
+"""ChurnModel parameters for event-history data: the shallow, regularised trees the synthetic backtest tuned
+(``retain.models.churn.backtest.BACKTEST_MODEL_PARAMS``)."""
+
+_ID_COLUMNS = ("customer_id", AS_OF, LABEL)
+
+
+def churn_registry(ws: Any) -> ModelRegistry:
+    """The registry of the workspace's churn models (``<workspace>/models/churn``)."""
+    return ModelRegistry(Path(ws.path) / "models" / "churn")
+
+
+def workspace_tables(ws: Any) -> dict[str, ibis.Table]:
+    """The canonical tables of the workspace that hold data, by name (empty ones are left out)."""
+    return {str(name): ws.table(name) for name in TableName if ws.lake.batch_files(name)}
+
+
+def workspace_business_model(tables: Mapping[str, ibis.Table]) -> BusinessModel:
+    """``subscription`` when the workspace has subscriptions, else ``commerce`` (a shop)."""
+    return BusinessModel.SUBSCRIPTION if str(TableName.SUBSCRIPTIONS) in tables else BusinessModel.COMMERCE
+
+
+def _data_start(backend: ibis.BaseBackend, tables: Mapping[str, ibis.Table]) -> datetime:
+    from retain.marts.context import data_time_range  # one definition of the data's time range
+
+    start, _ = data_time_range(backend, dict(tables))
+    if start is None:
+        raise InputError("the workspace holds no data; ingest customers, orders or subscriptions first.")
+    return as_instant(start)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train_workspace`: the saved version and what the backtest measured."""
+
+    version: ModelVersion
+    metrics: dict[str, float]
+    calibration: pd.DataFrame
+    n_rows: int
+    seconds: dict[str, float]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.version.metadata
+
+
+def _split(dates: list[datetime], horizon_days: int, test_months: int, history_months: int) -> tuple[list, list]:
+    """Test dates (the last ``test_months``) and training dates whose windows end before the first test date."""
+    need = history_months + test_months + 2 * (horizon_days // 28 + 1)
+    test = dates[-test_months:] if len(dates) > test_months else []
+    train = [d for d in dates if test and d + timedelta(days=horizon_days) <= test[0]]
+    if not train:
+        raise InputError(
+            f"too little history to train and backtest a churn model: {len(dates)} monthly observation date(s) "
+            f"with a full {horizon_days}-day label window; the backtest needs {test_months} test date(s) plus "
+            f"training dates whose windows end before them — about {need} months of data in all. "
+            "Ingest a longer history, or lower --horizon-days."
+        )
+    return train, test
+
+
+def train_workspace(
+    ws: Any,
+    *,
+    horizon_days: int = 90,
+    as_of: date | datetime | None = None,
+    history_months: int = 3,
+    test_months: int = 3,
+    model_params: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Build the dataset, backtest, fit on all labelled rows and save the model as the current version.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace (its tables, backend, clock and ``models/`` folder are used).
+    horizon_days : int, default 90
+        Churn within this many days after an observation date is the label.
+    as_of : date or datetime, optional
+        Labels may look up to this instant; default the latest fact of the data.
+    history_months : int, default 3
+        The first observation date is this many months after the first fact (features need history).
+    test_months : int, default 3
+        Observation dates (the last ones) that test the model in the backtest.
+    model_params : mapping, optional
+        ChurnModel parameters; default :data:`DEFAULT_MODEL_PARAMS`.
+    progress : callable, optional
+        Called with a short description of each stage.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    InputError
+        With too little data (too short a history, or too few rows or churners) — the message says how much
+        is needed.
+    """
+    say = progress or (lambda _stage: None)
+    seconds: dict[str, float] = {}
+    tables = workspace_tables(ws)
+    if not tables:
+        raise InputError("the workspace holds no data; ingest customers, orders or subscriptions first.")
+    kind = workspace_business_model(tables)
+    if kind is BusinessModel.COMMERCE and str(TableName.ORDERS) not in tables:
+        raise InputError("churn labels need subscriptions or orders; the workspace has neither. Ingest one first.")
+    start = _data_start(ws.backend, tables)
+    end = as_instant(as_of) if as_of is not None else data_end(tables)
+    dates = observable_dates(monthly_dates(start, end)[history_months:], horizon_days=horizon_days, end=end)
+    train_dates, test_dates = _split(dates, horizon_days, test_months, history_months)
+
+    say(f"features and labels at {len(dates)} monthly dates")
+    clock = time.perf_counter()
+    expr = build_dataset(tables, observation_dates=dates, horizon_days=horizon_days, model=kind, end=end)
+    frame = ws.backend.to_pyarrow(expr).to_pandas()
+    seconds["dataset"] = time.perf_counter() - clock
+
+    params = dict(DEFAULT_MODEL_PARAMS if model_params is None else model_params)
+
+    def factory() -> ChurnModel:
+        return ChurnModel(horizon_days=horizon_days, **params)
+
+    say(f"temporal backtest: train on {len(train_dates)} dates, test on {len(test_dates)}")
+    clock = time.perf_counter()
+    backtest = temporal_backtest(
+        frame,
+        time_column=AS_OF,
+        train_until=train_dates[-1],
+        test_from=test_dates[0],
+        target=LABEL,
+        model_factory=factory,
+        drop_columns=["customer_id"],
+    )
+    seconds["backtest"] = time.perf_counter() - clock
+    test_labels = frame.loc[backtest.test_proba.index, LABEL].to_numpy()
+    calibration = calibration_table(test_labels, backtest.test_proba.to_numpy())
+
+    say(f"final model on {len(frame):,} labelled rows")
+    clock = time.perf_counter()
+    X = frame.drop(columns=list(_ID_COLUMNS))
+    model = factory().fit(X, frame[LABEL].to_numpy())
+    seconds["fit"] = time.perf_counter() - clock
+
+    metadata = {
+        "kind": "churn",
+        "business_model": str(kind),
+        "horizon_days": horizon_days,
+        "data_range": {"start": start.isoformat(), "end": end.isoformat()},
+        "observation_dates": [d.isoformat() for d in dates],
+        "features": list(X.columns),
+        "categorical_features": list(model.categorical_features_),
+        "model_params": {**params, "horizon_days": horizon_days},
+        "rows": {
+            "total": len(frame),
+            "positives": int(frame[LABEL].sum()),
+            "customers": int(frame["customer_id"].nunique()),
+            "train": backtest.n_train,
+            "test": backtest.n_test,
+        },
+        "backtest": {
+            "train_dates": [d.isoformat() for d in train_dates],
+            "test_dates": [d.isoformat() for d in test_dates],
+            "metrics": backtest.metrics,
+            "calibration": calibration.to_dict("records"),
+        },
+        "seconds": seconds,
+    }
+    version = churn_registry(ws).save(model, metadata, created_at=ws.clock.now())
+    return TrainResult(version, backtest.metrics, calibration, len(frame), seconds)
