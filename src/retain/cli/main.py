@@ -10,6 +10,7 @@ from retain.cli.bench_cmd import bench_app
 from retain.cli.demo_cmd import demo
 from retain.cli.ingest_cmd import ingest
 from retain.cli.init_cmd import init, status
+from retain.cli.model_cmds import at_risk, model_app
 from retain.cli.schema_cmd import schema
 from retain.cli.synth_cmd import synth
 
@@ -50,3 +51,5 @@ app.command()(segments)
 app.command()(customer)
 app.command()(report)
 app.add_typer(bench_app, name="bench")
+app.add_typer(model_app, name="model")
+app.command("at-risk")(at_risk)
