@@ -1,4 +1,4 @@
-"""Churn prediction: a calibrated LightGBM classifier and the metrics that judge it."""
+"""Churn prediction: a calibrated LightGBM classifier, the metrics that judge it and the reasons it gives."""
 
 from retain.models.churn.classifier import CALIBRATION_METHODS, ChurnModel
 from retain.models.churn.evaluate import (
@@ -13,16 +13,23 @@ from retain.models.churn.evaluate import (
     temporal_backtest,
     top_decile_lift,
 )
+from retain.models.churn.explain import REASONS, Playbook, Reason, ReasonCode, explain, reason_for
 
 __all__ = [
     "CALIBRATION_METHODS",
+    "REASONS",
     "BacktestResult",
     "CVResult",
     "ChurnModel",
+    "Playbook",
+    "Reason",
+    "ReasonCode",
     "brier",
     "calibration_table",
     "cross_validate",
+    "explain",
     "pr_auc",
+    "reason_for",
     "roc_auc",
     "summary_metrics",
     "temporal_backtest",
