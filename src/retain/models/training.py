@@ -45,7 +45,8 @@ __all__ = [
 
 DEFAULT_MODEL_PARAMS: dict[str, Any] = dict(BACKTEST_MODEL_PARAMS)
 """ChurnModel parameters for event-history data: the shallow, regularised trees the synthetic backtest tuned
-(``retain.models.churn.backtest.BACKTEST_MODEL_PARAMS``)."""
+(``retain.models.churn.backtest.BACKTEST_MODEL_PARAMS``). ``min_child_samples`` shrinks to ``rows / 50`` (at
+least 20) on small datasets, where leaves of 200 rows would leave the trees unable to split."""
 
 _ID_COLUMNS = ("customer_id", AS_OF, LABEL)
 
@@ -163,6 +164,9 @@ def train_workspace(
     seconds["dataset"] = time.perf_counter() - clock
 
     params = dict(DEFAULT_MODEL_PARAMS if model_params is None else model_params)
+    if model_params is None:
+        # Leaves of 200 rows suit tens of thousands of rows; a small shop's few thousand could not split at all.
+        params["min_child_samples"] = min(DEFAULT_MODEL_PARAMS["min_child_samples"], max(20, len(frame) // 50))
 
     def factory() -> ChurnModel:
         return ChurnModel(horizon_days=horizon_days, **params)

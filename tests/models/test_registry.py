@@ -1,0 +1,140 @@
+"""Versioned churn model artifacts: save → load gives the same predictions; CURRENT; metadata; refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+
+from retain.errors import InputError, NotFittedError, WorkspaceError
+from retain.models.churn import ChurnModel
+from retain.models.registry import ModelRegistry
+
+CREATED = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+
+
+def _world(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    usage = rng.normal(size=n)
+    plan = rng.choice(["basic", "pro", "team"], size=n)
+    logit = -1.0 + 1.5 * usage + pd.Series(plan).map({"basic": 0.8, "pro": 0.0, "team": -0.8}).to_numpy()
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype("int64")
+    return pd.DataFrame({"usage_drop": usage, "plan": pd.array(plan, dtype="str")}), y
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[ChurnModel, pd.DataFrame]:
+    X, y = _world(800, seed=1)
+    model = ChurnModel(n_estimators=40, calibration="isotonic", calibration_folds=3).fit(X, y)
+    X_new, _ = _world(300, seed=2)
+    # An unseen plan must behave identically after loading too (the learned categories travel with the model).
+    X_new.loc[:4, "plan"] = "enterprise"
+    return model, X_new
+
+
+def test_round_trip_gives_identical_predictions_and_contributions(tmp_path, fitted):
+    model, X = fitted
+    registry = ModelRegistry(tmp_path / "churn")
+    saved = registry.save(model, {"features": ["usage_drop", "plan"]}, created_at=CREATED)
+    loaded, metadata = registry.load()
+    assert saved.version == "v1" and metadata["version"] == "v1"
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    pd.testing.assert_frame_equal(loaded.contributions(X), model.contributions(X))
+    assert loaded.categories_ == model.categories_ == {"plan": ["basic", "pro", "team"]}
+
+
+def test_boosters_are_saved_as_lightgbm_text(tmp_path, fitted):
+    model, X = fitted
+    saved = ModelRegistry(tmp_path / "churn").save(model, {}, created_at=CREATED)
+    assert saved.metadata["artifact"]["boosters"] == ["booster_0.txt", "booster_1.txt", "booster_2.txt"]
+    encoded = model._layout.transform(X)
+    for i, booster in enumerate(model.boosters_):
+        text = (saved.path / f"booster_{i}.txt").read_text()
+        # The text alone rebuilds the trees: same raw scores as the fitted booster.
+        rebuilt = lgb.Booster(model_str=text)
+        np.testing.assert_allclose(rebuilt.predict(encoded, raw_score=True), booster.predict(encoded, raw_score=True))
+
+
+def test_current_pointer_follows_the_latest_save_and_can_be_moved(tmp_path, fitted):
+    model, _ = fitted
+    registry = ModelRegistry(tmp_path / "churn")
+    assert registry.current() is None and registry.versions() == []
+    registry.save(model, {"n": 1}, created_at=CREATED)
+    registry.save(model, {"n": 2}, created_at=CREATED)
+    assert registry.versions() == ["v1", "v2"]
+    assert registry.current() == "v2"
+    assert (tmp_path / "churn" / "CURRENT").read_text() == "v2\n"
+    assert registry.metadata()["n"] == 2
+    registry.set_current("v1")
+    assert registry.current() == "v1"
+    assert registry.load()[1]["n"] == 1
+    assert [item.metadata["n"] for item in registry.list()] == [1, 2]
+    with pytest.raises(InputError, match="no model version 'v7'; saved versions: \\['v1', 'v2'\\]"):
+        registry.set_current("v7")
+
+
+def test_versions_number_past_ten_in_numeric_order(tmp_path, fitted):
+    model, _ = fitted
+    registry = ModelRegistry(tmp_path / "churn")
+    for folder in ("v1", "v2", "v9", "v10"):  # sorted as text, v10 would come before v2
+        (tmp_path / "churn" / folder).mkdir(parents=True)
+    assert registry.save(model, {}, created_at=CREATED).version == "v11"
+    assert registry.versions() == ["v1", "v2", "v9", "v10", "v11"]
+
+
+def test_metadata_records_what_was_saved(tmp_path, fitted):
+    model, _ = fitted
+    saved = ModelRegistry(tmp_path / "churn").save(model, {"features": ["usage_drop", "plan"]}, created_at=CREATED)
+    on_disk = json.loads((saved.path / "metadata.json").read_text())
+    assert on_disk == saved.metadata
+    assert on_disk["created_at"] == "2026-03-01T08:30:00+00:00"
+    assert on_disk["features"] == ["usage_drop", "plan"]
+    assert on_disk["libraries"]["lightgbm"] == lgb.__version__
+    assert on_disk["libraries"]["scikit-learn"] == sklearn.__version__
+    assert on_disk["libraries"]["numpy"] == np.__version__
+    assert on_disk["libraries"]["pandas"] == pd.__version__
+    assert set(on_disk["libraries"]) >= {"retain", "scipy"}
+    digest = hashlib.sha256((saved.path / "model.joblib").read_bytes()).hexdigest()
+    assert on_disk["artifact"]["sha256"] == digest
+
+
+def test_a_changed_model_file_is_refused(tmp_path, fitted):
+    model, _ = fitted
+    saved = ModelRegistry(tmp_path / "churn").save(model, {}, created_at=CREATED)
+    with open(saved.path / "model.joblib", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(WorkspaceError, match="does not match the checksum"):
+        ModelRegistry(tmp_path / "churn").load()
+
+
+def test_nothing_trained_yet_says_what_to_run(tmp_path):
+    with pytest.raises(NotFittedError, match="run `retain model train`"):
+        ModelRegistry(tmp_path / "churn").load()
+
+
+def test_unfitted_or_naive_time_is_refused(tmp_path, fitted):
+    registry = ModelRegistry(tmp_path / "churn")
+    with pytest.raises(NotFittedError):
+        registry.save(ChurnModel(), {}, created_at=CREATED)
+    with pytest.raises(InputError, match="no time zone"):
+        registry.save(fitted[0], {}, created_at=datetime(2026, 3, 1))
+    assert registry.versions() == []
+
+
+def test_a_half_written_version_is_invisible_and_cleaned_up(tmp_path, fitted):
+    model, _ = fitted
+    registry = ModelRegistry(tmp_path / "churn")
+    registry.save(model, {}, created_at=CREATED)
+    leftover = tmp_path / "churn" / ".tmp-v2"  # a save killed before its rename
+    leftover.mkdir()
+    (leftover / "model.joblib").write_bytes(b"partial")
+    assert registry.versions() == ["v1"] and registry.current() == "v1"
+    assert registry.save(model, {}, created_at=CREATED).version == "v2"
+    assert not leftover.exists()
+    assert registry.load("v2")[1]["version"] == "v2"
