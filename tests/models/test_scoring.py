@@ -1,0 +1,155 @@
+"""Scoring a workspace: population, P(churn), CLV, health, ranking by revenue at risk, reasons for the top N.
+
+Each number is checked against an independent computation in the test: the population from the raw
+subscription periods / orders with pandas, the subscription CLV from its closed-form sum written out here, the
+probabilities from the saved model applied to freshly built features.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scoring_builders import TRAINED_AT, build_workspace
+
+from retain.health import health_score
+from retain.models.churn.features import churn_features
+from retain.models.clv import BetaGeoModel, GammaGammaModel, predicted_clv, summary_from_orders
+from retain.models.scoring import score_workspace
+from retain.models.training import churn_registry, train_workspace, workspace_tables
+
+TOP = 5
+
+
+@pytest.fixture(scope="module")
+def subscription_ws(tmp_path_factory):
+    ws = build_workspace(tmp_path_factory.mktemp("scoring-sub"), customers=600, model="subscription")
+    train_workspace(ws)
+    return ws
+
+
+@pytest.fixture(scope="module")
+def subscription_scores(subscription_ws):
+    return score_workspace(subscription_ws, top=TOP)
+
+
+def _raw(ws, name: str) -> pd.DataFrame:
+    return ws.backend.to_pyarrow(ws.table(name)).to_pandas()
+
+
+def test_training_metadata_describes_the_data(subscription_ws):
+    meta = churn_registry(subscription_ws).metadata()
+    assert meta["version"] == "v1"
+    assert meta["created_at"] == TRAINED_AT.isoformat()
+    assert meta["business_model"] == "subscription"
+    assert meta["horizon_days"] == 90
+    assert meta["data_range"]["end"].startswith("2025-12-31")
+    # 15 months of data from October 2024: dates from January 2025 (3 months of history) whose 90-day window ends
+    # by the end of the data — the last is 2025-10-01 (+90 days = 2025-12-30).
+    assert meta["observation_dates"][0].startswith("2025-01-01")
+    assert meta["observation_dates"][-1].startswith("2025-10-01")
+    bt = meta["backtest"]
+    assert [d[:10] for d in bt["test_dates"]] == ["2025-08-01", "2025-09-01", "2025-10-01"]
+    # Training windows end before the first test date: 2025-05-01 + 90 days = 2025-07-30 <= 2025-08-01.
+    assert bt["train_dates"][-1].startswith("2025-05-01")
+    assert meta["rows"]["train"] + meta["rows"]["test"] < meta["rows"]["total"]  # June and July sit out
+    assert 0.0 <= bt["metrics"]["roc_auc"] <= 1.0
+    assert sum(r["count"] for r in bt["calibration"]) == meta["rows"]["test"]
+    assert meta["features"][:2] == ["tenure_days", "events_7d"]
+    assert set(meta["categorical_features"]) == {"plan", "acquisition_channel", "country"}
+
+
+def test_population_is_the_customers_active_at_the_end_of_the_data(subscription_ws, subscription_scores):
+    s = _raw(subscription_ws, "subscriptions")
+    as_of = pd.Timestamp(subscription_scores.attrs["as_of"])
+    running = (s["started_at"] <= as_of) & (s["ended_at"].isna() | (s["ended_at"] > as_of))
+    active = set(s.loc[running & (s["status"] != "paused"), "customer_id"])
+    assert set(subscription_scores["customer_id"]) == active
+    assert len(subscription_scores) == len(active) > 100
+    assert subscription_scores["customer_id"].is_unique
+
+
+def test_probabilities_are_the_saved_models_on_fresh_features(subscription_ws, subscription_scores):
+    model, _ = churn_registry(subscription_ws).load()
+    as_of = pd.Timestamp(subscription_scores.attrs["as_of"]).to_pydatetime()
+    features = subscription_ws.backend.to_pyarrow(
+        churn_features(workspace_tables(subscription_ws), as_of=as_of)
+    ).to_pandas()
+    features = features.set_index("customer_id").loc[subscription_scores["customer_id"]]
+    expected = model.predict_proba(features[list(model.feature_names_in_)])[:, 1]
+    np.testing.assert_allclose(subscription_scores["p_churn"].to_numpy(), expected, rtol=1e-12)
+    health = health_score(features.reset_index(), subscription_ws.settings.health)
+    np.testing.assert_array_equal(subscription_scores["health"].to_numpy(), health["health"].to_numpy())
+    np.testing.assert_array_equal(subscription_scores["band"].to_numpy(), health["band"].to_numpy())
+
+
+def test_subscription_clv_is_the_discounted_survival_sum(subscription_scores):
+    # Written out independently: 60 monthly payments of MRR, paid while surviving, discounted 1 % a month.
+    p = subscription_scores["p_churn"].to_numpy()
+    h = 1.0 - (1.0 - p) ** ((365.25 / 12) / 90)
+    k = np.arange(60)[:, None]
+    expected = (subscription_scores["mrr"].to_numpy() * ((1.0 - h) ** k / 1.01**k)).sum(axis=0)
+    np.testing.assert_allclose(subscription_scores["clv"].to_numpy(), expected, rtol=1e-9)
+    assert (subscription_scores["mrr"] > 0).all()
+
+
+def test_ranked_by_revenue_at_risk(subscription_scores):
+    s = subscription_scores
+    np.testing.assert_allclose(s["revenue_at_risk"].to_numpy(), (s["p_churn"] * s["clv"]).to_numpy())
+    assert s["rank"].tolist() == list(range(1, len(s) + 1))
+    assert (np.diff(s["revenue_at_risk"].to_numpy()) <= 0).all()
+    assert list(s.columns[:10]) == [
+        "rank",
+        "customer_id",
+        "revenue_at_risk",
+        "p_churn",
+        "clv",
+        "health",
+        "band",
+        "reasons",
+        "reason_code",
+        "playbook",
+    ]
+
+
+def test_only_the_top_n_are_explained(subscription_scores):
+    s = subscription_scores
+    head, rest = s.iloc[:TOP], s.iloc[TOP:]
+    assert head["reasons"].map(lambda text: isinstance(text, str) and len(text) > 0).all()
+    assert head["reason_code"].notna().all() and head["playbook"].notna().all()
+    assert rest[["reasons", "reason_code", "playbook"]].isna().all().all()
+
+
+def test_as_of_in_the_past_scores_who_was_active_then(subscription_ws):
+    at = pd.Timestamp("2025-06-01", tz="UTC")
+    past = score_workspace(subscription_ws, as_of=at.to_pydatetime(), top=2)
+    s = _raw(subscription_ws, "subscriptions")
+    running = (s["started_at"] <= at) & (s["ended_at"].isna() | (s["ended_at"] > at))
+    # A period that ends after ``at`` was still running then, whatever its final status.
+    paused = s["status"] == "paused"
+    assert set(past["customer_id"]) == set(s.loc[running & ~paused, "customer_id"])
+    assert past.attrs["as_of"] == "2025-06-01T00:00:00+00:00"
+    assert past["reasons"].notna().sum() == 2
+
+
+def test_commerce_workspace_scores_buyers_with_bgnbd_clv(tmp_path_factory):
+    ws = build_workspace(tmp_path_factory.mktemp("scoring-shop"), customers=600, model="commerce")
+    train_workspace(ws)
+    assert churn_registry(ws).metadata()["business_model"] == "commerce"
+    scores = score_workspace(ws, top=3)
+    orders = _raw(ws, "orders")
+    as_of = pd.Timestamp(scores.attrs["as_of"])
+    buyers = set(orders.loc[(orders["status"] == "completed") & (orders["ordered_at"] <= as_of), "customer_id"])
+    assert set(scores["customer_id"]) == buyers
+    # CLV: BG/NBD + Gamma-Gamma fitted on the same orders, 12 months.
+    summary = summary_from_orders(orders, as_of=as_of, time_unit="W")
+    clv = predicted_clv(BetaGeoModel().fit(summary), GammaGammaModel().fit(summary), summary, horizon_months=12)
+    expected = clv["clv"].clip(lower=0).reindex(scores["customer_id"]).to_numpy()
+    np.testing.assert_allclose(scores["clv"].to_numpy(), expected, rtol=1e-9)
+    assert (np.diff(scores["revenue_at_risk"].to_numpy()) <= 0).all()
+    assert scores["reasons"].notna().sum() == 3
