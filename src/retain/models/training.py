@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -92,7 +93,9 @@ class TrainResult:
 
 def _split(dates: list[datetime], horizon_days: int, test_months: int, history_months: int) -> tuple[list, list]:
     """Test dates (the last ``test_months``) and training dates whose windows end before the first test date."""
-    need = history_months + test_months + 2 * (horizon_days // 28 + 1)
+    # History, one training date, its label window, the test dates, the last test date's label window.
+    horizon_months = math.ceil(horizon_days / (365.25 / 12))
+    need = history_months + 2 * horizon_months + test_months - 1
     test = dates[-test_months:] if len(dates) > test_months else []
     train = [d for d in dates if test and d + timedelta(days=horizon_days) <= test[0]]
     if not train:

@@ -1,0 +1,164 @@
+"""The prediction CLI as a user runs it: model train/evaluate/list/cv and at-risk, including the refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+from scoring_builders import build_workspace
+
+from retain.cli.main import app
+from retain.models.scoring import score_workspace
+from retain.models.training import churn_registry
+from retain.workspace import Workspace
+
+runner = CliRunner(env={"COLUMNS": "250"})
+BANK_CSV = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "bank-churn-modelling" / "Churn_Modelling.csv"
+)
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    ws = build_workspace(tmp_path_factory.mktemp("cli-model"), customers=600, model="subscription")
+    result = _run("model", "train", "-w", str(ws.path))
+    assert result.exit_code == 0, result.output
+    return ws.path
+
+
+def test_train_prints_the_backtest_and_saves_a_version(trained):
+    result = _run("model", "evaluate", "-w", str(trained))
+    assert result.exit_code == 0, result.output
+    meta = churn_registry(Workspace.open(trained)).metadata()
+    metrics = meta["backtest"]["metrics"]
+    out = result.output
+    assert "Model v1 · subscription churn within 90 days" in out
+    assert re.search(rf"ROC-AUC\s+│\s+{metrics['roc_auc']:.4f}", out)
+    assert re.search(rf"PR-AUC\s+│\s+{metrics['pr_auc']:.4f}", out)
+    assert re.search(rf"top-decile lift\s+│\s+{metrics['top_decile_lift']:.4f}", out)
+    assert re.search(rf"Brier\s+│\s+{metrics['brier']:.4f}", out)
+    assert "Calibration" in out
+    assert "tested on 3 from 2025-08-01" in out
+
+
+def test_list_marks_the_current_version(trained):
+    result = _run("model", "list", "-w", str(trained))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"│ \* │ v1 ", result.output)
+
+
+def test_at_risk_json_is_the_ranked_top_n(trained):
+    result = _run("at-risk", "-w", str(trained), "--top", "4", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    rows = data["customers"]
+    assert data["model_version"] == "v1" and data["horizon_days"] == 90
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4]
+    expected = score_workspace(Workspace.open(trained), top=4)
+    assert data["customers_scored"] == len(expected)
+    assert [r["customer_id"] for r in rows] == expected["customer_id"].head(4).tolist()
+    for row in rows:
+        assert row["revenue_at_risk"] == pytest.approx(row["p_churn"] * row["clv"], rel=1e-12)
+        assert 0.0 <= row["p_churn"] <= 1.0 and 0 <= row["health"] <= 100
+        assert row["band"] in {"green", "yellow", "red"}
+        assert row["reasons"] and row["reason_code"] and row["playbook"]
+    assert np.all(np.diff([r["revenue_at_risk"] for r in rows]) <= 0)
+
+
+def test_at_risk_table_and_csv(trained):
+    table = _run("at-risk", "-w", str(trained), "--top", "3")
+    assert table.exit_code == 0, table.output
+    assert "Top 3 of" in table.output and "by revenue at risk" in table.output
+    as_csv = _run("at-risk", "-w", str(trained), "--top", "3", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert [r["rank"] for r in rows] == ["1", "2", "3"]
+    for row in rows:
+        assert row["customer_id"] in table.output
+        assert float(row["revenue_at_risk"]) == pytest.approx(float(row["p_churn"]) * float(row["clv"]))
+
+
+def test_at_risk_without_a_model_says_to_train(tmp_path):
+    Workspace.init(tmp_path / "empty")
+    result = _run("at-risk", "-w", str(tmp_path / "empty"))
+    assert result.exit_code == 1
+    assert "no churn model trained yet" in result.output
+    assert "retain model train" in result.output
+
+
+def test_train_refuses_too_few_customers_and_says_how_many_are_needed(tmp_path):
+    ws = build_workspace(tmp_path, customers=40, model="subscription")
+    result = _run("model", "train", "-w", str(ws.path))
+    assert result.exit_code == 2
+    assert "too little data to train a churn model" in result.output
+    assert "need at least 200 rows and 20 of each class" in result.output
+    assert "Traceback" not in result.output
+    assert churn_registry(Workspace.open(ws.path)).versions() == []
+
+
+def test_train_refuses_too_short_a_history(tmp_path):
+    ws = build_workspace(tmp_path, customers=300, model="subscription", months=6)
+    result = _run("model", "train", "-w", str(ws.path))
+    assert result.exit_code == 2
+    assert "too little history to train and backtest a churn model" in result.output
+    assert "about 11 months of data" in result.output
+
+
+def test_cv_reports_per_fold_and_pooled_metrics_on_a_snapshot_table(tmp_path):
+    rng = np.random.default_rng(5)
+    n = 600
+    usage = rng.normal(size=n)
+    churned = (rng.uniform(size=n) < 1 / (1 + np.exp(-(2.5 * usage - 1)))).astype(int)
+    path = tmp_path / "snapshot.csv"
+    lines = ["customer,usage,plan,churned"] + [
+        f"c{i},{usage[i]:.5f},{'basic' if i % 2 else 'pro'},{churned[i]}" for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = _run("model", "cv", str(path), "--target", "churned", "--drop", "customer", "--folds", "3")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"│\s+pooled │\s+600 │", result.output)
+    auc = float(re.search(r"pooled out-of-fold: ROC-AUC (\d\.\d{4})", result.output).group(1))
+    assert auc > 0.8  # logit slope 2.5 on a standard normal: the true probabilities rank at about 0.87
+
+
+def test_cv_unknown_column_lists_the_columns(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,0\n")
+    result = _run("model", "cv", str(path), "--target", "exited")
+    assert result.exit_code == 2
+    assert "has no column(s) ['exited']; its columns are ['a', 'b']" in result.output
+
+
+@pytest.mark.slow
+def test_bank_churn_cross_validation_reaches_the_acceptance():
+    if not BANK_CSV.exists():
+        pytest.skip(f"bank churn dataset not found at {BANK_CSV} (needs the shared data folder next to the repo)")
+    result = _run(
+        "model", "cv", str(BANK_CSV), "--target", "exited",
+        "--drop", "rowNumber", "--drop", "customerId", "--drop", "surname",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    print(result.output)
+    pooled = re.search(
+        r"pooled out-of-fold: ROC-AUC (\d\.\d+) · PR-AUC (\d\.\d+) · top-decile lift (\d\.\d+) · Brier (\d\.\d+)",
+        result.output,
+    )
+    assert pooled is not None
+    roc, pr, lift, brier = map(float, pooled.groups())
+    assert roc >= 0.85
+    assert pr > 0.2037  # better than the base rate (2,037 churners in 10,000)
+    assert lift > 1.0 and brier < 0.2037 * (1 - 0.2037)
+    assert re.search(r"│\s+pooled │\s+10,000 │\s+2,037 │", result.output)
+    assert len(re.findall(r"│\s+[1-5] │\s+2,000 │", result.output)) == 5
