@@ -129,6 +129,80 @@ def bench_analytics(
         )
 
 
+@bench_app.command("predict")
+@handle_errors
+def bench_predict(
+    customers: Annotated[
+        list[int], typer.Option("--customers", help="Synthetic subscription customers; repeat for several sizes.")
+    ],
+    dates: Annotated[int, typer.Option(min=1, help="Monthly observation dates of the training dataset.")] = 6,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Where synthetic workspaces are prepared (shared with bench analytics).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown table (for docs/benchmarks.md).")
+    ] = False,
+) -> None:
+    """Feature building, training and scoring time and peak memory; BG/NBD fit time vs the lifetimes package."""
+    import tempfile
+
+    from retain.bench.predict_bench import run_predict_bench
+
+    jobs = ("features", "dataset", "train", "score")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="retain-bench-") as scratch:
+        for n in sorted(set(customers)):
+            err_console.print(f"[bold]{n:,} customers[/]")
+            r = run_predict_bench(
+                n,
+                work_dir=work_dir or Path(scratch),
+                dates=dates,
+                seed=seed,
+                on_step=lambda s: err_console.print(f"  {s}"),
+            )
+            for job in jobs:
+                m = r.jobs[job]
+                err_console.print(f"  {job:<9} {m.seconds:8.2f} s  peak +{m.peak_rss_mb:,.0f} MB")
+            results.append(r)
+    headers = (
+        "customers",
+        "features s",
+        "dataset rows",
+        "dataset s",
+        "train s",
+        "scored",
+        "score s",
+        *(f"{j} peak MB" for j in jobs),
+        "BG/NBD retain s",
+        "BG/NBD lifetimes s",
+    )
+    lines = []
+    for r in results:
+        lines.append(
+            (
+                f"{r.customers:,}",
+                f"{r.jobs['features'].seconds:.2f}",
+                f"{r.rows['dataset']:,}",
+                f"{r.jobs['dataset'].seconds:.2f}",
+                f"{r.jobs['train'].seconds:.2f}",
+                f"{r.rows['score']:,}",
+                f"{r.jobs['score'].seconds:.2f}",
+                *(f"{r.jobs[j].peak_rss_mb:,.0f}" for j in jobs),
+                f"{r.bgnbd_retain.seconds:.2f}" if r.bgnbd_retain else "—",
+                f"{r.bgnbd_lifetimes.seconds:.2f}" if r.bgnbd_lifetimes else "not run",
+            )
+        )
+    print_results(f"retain bench predict ({dates} training dates)", headers, lines, markdown=markdown)
+    for r in results:
+        fitted = ", ".join(
+            f"{who}: " + " ".join(f"{k}={v:.3f}" for k, v in params.items()) for who, params in r.bgnbd_params.items()
+        )
+        console.print(f"BG/NBD parameters at {r.customers:,} customers — {fitted}", highlight=False, soft_wrap=True)
+    if results and results[0].lifetimes_note:
+        console.print(f"BG/NBD vs lifetimes not run: {results[0].lifetimes_note}.", highlight=False, soft_wrap=True)
+
+
 def print_results(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]], *, markdown: bool) -> None:
     """A Rich table, or with ``markdown`` the same figures as a Markdown table for docs/benchmarks.md."""
     if markdown:
