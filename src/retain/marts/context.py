@@ -18,6 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -74,6 +75,9 @@ class RefreshContext:
         Window of the non-contractual activity rule.
     segments
         User-defined segments (name → predicate), from the settings.
+    workspace
+        The workspace refreshed, for marts that read more than the lake (the churn model of the at-risk mart);
+        ``None`` when the context is built without one (those marts are then skipped).
     """
 
     backend: ibis.BaseBackend
@@ -82,6 +86,7 @@ class RefreshContext:
     data_start: datetime | None
     activity_window_days: int = 90
     segments: dict[str, str] = field(default_factory=dict)
+    workspace: Any = None
     built: dict[str, pa.Table] = field(default_factory=dict)
     """Marts already built in this refresh (later builders may reuse them)."""
     skip_reasons: dict[str, str] = field(default_factory=dict)
@@ -98,6 +103,7 @@ class RefreshContext:
         as_of: date | datetime | None = None,
         activity_window_days: int = 90,
         segments: dict[str, str] | None = None,
+        workspace: Any = None,
     ) -> RefreshContext:
         """Open the tables named in ``present`` with ``read`` and find the as-of instant.
 
@@ -127,6 +133,7 @@ class RefreshContext:
             data_start=start,
             activity_window_days=activity_window_days,
             segments=dict(segments or {}),
+            workspace=workspace,
         )
 
     def has(self, *names: TableName | str) -> bool:

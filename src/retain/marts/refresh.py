@@ -29,6 +29,7 @@ import pyarrow as pa
 from retain.contract.tables import TABLES
 from retain.marts import builders_kpis  # noqa: F401  (registers the KPI builders)
 from retain.marts.builders_customers import check_segments
+from retain.marts.builders_risk import join_risk
 from retain.marts.context import RefreshContext
 from retain.marts.registry import MARTS, MartName, builders_in_order
 from retain.marts.snapshot import MartsStore, Snapshot
@@ -128,6 +129,7 @@ def refresh(
             as_of=as_of,
             activity_window_days=settings.activity_window_days,
             segments=settings.segments,
+            workspace=workspace,
         )
         check_segments(ctx)
         created_at = workspace.clock.now()
@@ -141,6 +143,8 @@ def refresh(
                     progress(str(builder.name), done, len(builders))
                 started = time.perf_counter()
                 table = builder.build(ctx)
+                if table is not None and builder.name is MartName.PROFILES:
+                    table = join_risk(ctx, table)  # the customer 360 carries the early-warning columns
                 if table is not None:
                     ctx.paths[str(builder.name)] = writer.write(builder.name, table)
                     ctx.built[str(builder.name)] = table

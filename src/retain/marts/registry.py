@@ -32,6 +32,8 @@ class MartName(StrEnum):
     RFM = "rfm"
     LIFECYCLE = "lifecycle"
     LIFECYCLE_FLOWS = "lifecycle_flows"
+    AT_RISK = "at_risk"
+    CHURN_CALIBRATION = "churn_calibration"
     PROFILES = "profiles"
     SEGMENT_MEMBERSHIP = "segment_membership"
 
