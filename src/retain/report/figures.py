@@ -13,15 +13,12 @@ import plotly.graph_objects as go
 from retain.marts.registry import MartName
 from retain.marts.snapshot import Snapshot
 from retain.marts.views import cohort_view, metrics_view, segments_view
+from retain.report._style import LAYOUT as _LAYOUT
+from retain.report.figures_risk import calibration_plot, lift_chart, risk_distribution
 
 __all__ = ["FIGURES", "cohort_heatmap", "kpi_trends", "lifecycle_sankey", "mrr_movements", "rfm_treemap"]
+# The early-warning charts (risk distribution, lift, calibration) live in figures_risk.py.
 
-_LAYOUT: dict[str, Any] = {
-    "template": "plotly_white",
-    "height": 420,
-    "margin": {"l": 60, "r": 30, "t": 60, "b": 50},
-    "legend": {"orientation": "h", "y": -0.15},
-}
 _GAIN = {"new_mrr": "New", "expansion_mrr": "Expansion", "reactivation_mrr": "Reactivation", "resumed_mrr": "Resumed"}
 _LOSS = {"contraction_mrr": "Contraction", "churned_mrr": "Churned", "paused_mrr": "Paused"}
 _COLORS = {
@@ -183,5 +180,8 @@ FIGURES = {
     "cohort-heatmap": cohort_heatmap,
     "rfm-segments": rfm_treemap,
     "lifecycle-flows": lifecycle_sankey,
+    "risk-distribution": risk_distribution,
+    "lift-chart": lift_chart,
+    "calibration-plot": calibration_plot,
 }
 """Chart id → figure function, in the order the report shows them."""

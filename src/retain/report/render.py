@@ -17,6 +17,7 @@ from plotly.offline import get_plotlyjs
 from retain import __version__
 from retain.marts.snapshot import Snapshot
 from retain.report.figures import FIGURES
+from retain.report.figures_risk import top_at_risk
 from retain.report.tiles import headline_tiles
 
 __all__ = ["ChartHtml", "render_report", "write_report"]
@@ -26,7 +27,14 @@ _NOTES = {
     "kpi-trends": "Retention = (E − N) / S; churn = customers lost / S (S, E: customers active at the start and end "
     "of the month; N: new during it).",
     "cohort-heatmap": "Each row is the customers who started in that month; cells show the share still active.",
+    "lift-chart": "Test customer-months of the temporal backtest (later than any the model trained on), cut into "
+    "tenths by predicted risk; lift 3× means that tenth churned three times as often as average.",
+    "calibration-plot": "Each point is one tenth of the backtest rows by predicted risk: on the diagonal, predicted "
+    "churn matches what happened.",
 }
+_RISK_CHARTS = ("risk-distribution", "lift-chart", "calibration-plot")
+"""Charts of the churn model: without one the report says how to get them instead of listing them as missing."""
+_TOP_AT_RISK = 20
 
 
 @dataclass(frozen=True)
@@ -46,10 +54,12 @@ def _environment() -> jinja2.Environment:
 def render_report(snapshot: Snapshot, *, title: str = "Customer retention report") -> str:
     """The report of ``snapshot`` as one self-contained HTML document (a string)."""
     charts, missing = [], []
+    at_risk = top_at_risk(snapshot, _TOP_AT_RISK)
     for chart_id, make in FIGURES.items():
         figure = make(snapshot)
         if figure is None:
-            missing.append(chart_id.replace("-", " "))
+            if at_risk is not None or chart_id not in _RISK_CHARTS:
+                missing.append(chart_id.replace("-", " "))
             continue
         html = pio.to_html(
             figure,
@@ -74,6 +84,7 @@ def render_report(snapshot: Snapshot, *, title: str = "Customer retention report
             tiles=headline_tiles(snapshot),
             charts=charts,
             missing=missing,
+            at_risk=at_risk,
         )
     )
 
