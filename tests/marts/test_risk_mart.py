@@ -1,0 +1,91 @@
+"""The early-warning marts: ``at_risk`` (the scored workspace), ``churn_calibration`` (the model's backtest) and
+the risk columns joined into ``profiles`` — and what happens without a model."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from retain.marts import marts_store, refresh
+from retain.marts.builders_risk import NO_MODEL_REASON, PROFILE_RISK_COLUMNS, TOP_EXPLAINED
+from retain.marts.views import customer_view
+from retain.models.scoring import score_workspace
+from retain.models.training import churn_registry
+from retain.state.profiles import get_profile
+
+
+@pytest.fixture(scope="module")
+def snapshot(trained_workspace):
+    return marts_store(trained_workspace).current()
+
+
+def test_at_risk_mart_is_the_workspace_ranked_at_the_snapshot_as_of(trained_workspace, snapshot):
+    mart = snapshot.read("at_risk").to_pandas()
+    expected = score_workspace(trained_workspace, as_of=snapshot.as_of, top=TOP_EXPLAINED)
+    assert len(mart) == len(expected) > 100
+    assert mart["customer_id"].tolist() == expected["customer_id"].tolist()
+    for column in ("rank", "p_churn", "clv", "revenue_at_risk", "health"):
+        assert mart[column].to_numpy() == pytest.approx(expected[column].to_numpy(dtype=float), rel=1e-12), column
+    assert mart["band"].tolist() == expected["band"].tolist()
+    # Ranked by p_churn × clv, descending, ranks 1..n; reasons only for the first TOP_EXPLAINED.
+    assert mart["revenue_at_risk"].to_numpy() == pytest.approx((mart["p_churn"] * mart["clv"]).to_numpy())
+    assert mart["rank"].tolist() == list(range(1, len(mart) + 1))
+    assert (mart["revenue_at_risk"].diff().dropna() <= 0).all()
+    explained = mart["reasons"].notna()
+    assert explained.tolist() == [True] * TOP_EXPLAINED + [False] * (len(mart) - TOP_EXPLAINED)
+    assert mart.loc[explained, "reason_code"].notna().all() and mart.loc[explained, "playbook"].notna().all()
+    assert set(mart["model_version"]) == {"v1"} and set(mart["horizon_days"]) == {90}
+
+
+def test_profiles_carry_the_risk_columns_of_their_customer(trained_workspace, snapshot):
+    profiles = snapshot.read("profiles").to_pandas()
+    risk = snapshot.read("at_risk").to_pandas()
+    assert profiles["customer_id"].is_unique and len(profiles) == snapshot.manifest["marts"]["profiles"]["rows"]
+    assert len(profiles) > len(risk)  # customers not active at as_of are not scored
+    merged = profiles.merge(risk, on="customer_id", how="left", suffixes=("", "_risk"), indicator=True)
+    scored = merged["_merge"] == "both"
+    assert scored.sum() == len(risk)
+    for column in PROFILE_RISK_COLUMNS:
+        mine, theirs = merged.loc[scored, column], merged.loc[scored, f"{column}_risk"]
+        assert mine.isna().tolist() == theirs.isna().tolist(), column
+        assert mine.dropna().tolist() == theirs.dropna().tolist(), column
+        assert merged.loc[~scored, column].isna().all(), column
+    # The customer 360 (CLI `retain customer`) and the state DB profile show the same numbers.
+    top = risk.iloc[0]
+    view = customer_view(trained_workspace, snapshot, top["customer_id"])["profile"]
+    assert view["p_churn"] == top["p_churn"] and view["reason_code"] == top["reason_code"]
+    stored = get_profile(trained_workspace.state, top["customer_id"]).profile
+    assert stored["revenue_at_risk"] == pytest.approx(top["revenue_at_risk"], rel=1e-12)
+    assert stored["playbook"] == top["playbook"] and stored["band"] == top["band"]
+
+
+def test_churn_calibration_mart_is_the_backtest_table_with_the_lift_per_decile(trained_workspace, snapshot):
+    mart = snapshot.read("churn_calibration").to_pandas().sort_values("bin").reset_index(drop=True)
+    meta = churn_registry(trained_workspace).metadata()
+    table = pd.DataFrame(meta["backtest"]["calibration"])
+    assert mart["bin"].tolist() == table["bin"].tolist() == list(range(10))
+    assert mart["count"].sum() == meta["backtest"]["metrics"]["n"] == meta["rows"]["test"]
+    base = table["positives"].sum() / table["count"].sum()
+    for i, row in table.iterrows():
+        assert mart.loc[i, "decile"] == 10 - row["bin"]
+        assert mart.loc[i, "observed_rate"] == pytest.approx(row["positives"] / row["count"], rel=1e-12)
+        assert mart.loc[i, "lift"] == pytest.approx(row["positives"] / row["count"] / base, rel=1e-12)
+        assert mart.loc[i, "predicted_mean"] == row["predicted_mean"]
+    # Lift weighted by the deciles' sizes averages to exactly 1.
+    assert (mart["lift"] * mart["count"]).sum() / mart["count"].sum() == pytest.approx(1.0, rel=1e-12)
+    assert mart.loc[0, "roc_auc"] == meta["backtest"]["metrics"]["roc_auc"]
+    assert not math.isnan(mart.loc[0, "brier"])
+
+
+def test_without_a_model_the_risk_marts_are_skipped_and_profiles_unchanged(tiny_workspace):
+    result = refresh(tiny_workspace)
+    assert result.skipped["at_risk"] == NO_MODEL_REASON == "no churn model trained; run `retain model train`"
+    assert result.skipped["churn_calibration"] == NO_MODEL_REASON
+    assert "at_risk" not in result.rows and "churn_calibration" not in result.rows
+    snapshot = marts_store(tiny_workspace).current()
+    assert not snapshot.has("at_risk") and not snapshot.has("churn_calibration")
+    columns = snapshot.read("profiles").column_names
+    assert not set(PROFILE_RISK_COLUMNS) & set(columns)
+    assert result.rows["profiles"] == 3
