@@ -40,3 +40,17 @@ def synthetic_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     ws = build_synthetic(tmp_path_factory.mktemp("report"), customers=300)
     refresh(ws)
     return marts_store(ws).current()
+
+
+@pytest.fixture(scope="module")
+def trained_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    """600 synthetic subscribers over 15 months with a trained churn model, refreshed: the risk marts exist."""
+    from retain.models.training import train_workspace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+    from scoring_builders import build_workspace
+
+    ws = build_workspace(tmp_path_factory.mktemp("report-trained"), customers=600, model="subscription")
+    train_workspace(ws)
+    refresh(ws)
+    return marts_store(ws).current()

@@ -32,6 +32,13 @@ TITLES = (
     "RFM segments",
     "Lifecycle flows, ",
 )
+RISK_CHARTS = ("risk-distribution", "lift-chart", "calibration-plot")
+RISK_TITLES = (
+    "Churn risk distribution (",
+    "Lift by risk decile (temporal backtest, ROC-AUC ",
+    "Calibration (temporal ",
+)
+NO_MODEL = "train a model to see who is at risk"
 
 
 def _chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -94,7 +101,9 @@ def test_report_charts_render_in_headless_chromium(chromium, synthetic_snapshot,
 
     dom = _chromium(chromium, tmp_path, "--dump-dom", report.as_uri()).stdout
     containers = re.findall(r'<div id="chart-([a-z-]+)" class="plotly-graph-div', dom)
-    assert containers == list(FIGURES), containers
+    # Without a churn model the risk charts are left out and the report says how to get them.
+    assert containers == [c for c in FIGURES if c not in RISK_CHARTS], containers
+    assert NO_MODEL in dom and 'id="top-at-risk"' not in dom
     # Plotly replaces each empty container with its rendered SVG: split the DOM at the containers and look inside.
     pieces = re.split(r'<div id="chart-[a-z-]+" class="plotly-graph-div', dom)[1:]
     for chart_id, piece in zip(containers, pieces, strict=True):
@@ -115,3 +124,30 @@ def test_report_charts_render_in_headless_chromium(chromium, synthetic_snapshot,
     assert distinct > 50, f"screenshot looks blank: only {distinct} distinct colours sampled"
     dark = sum(1 for px in sample if max(px) < 90)  # the dark header band and text
     assert dark > len(sample) * 0.02
+
+
+def test_report_with_a_model_shows_the_risk_charts_and_top_at_risk_table(chromium, trained_snapshot, tmp_path):
+    report = write_report(trained_snapshot, tmp_path / "report.html")
+    dom = _chromium(chromium, tmp_path, "--dump-dom", report.as_uri()).stdout
+    containers = re.findall(r'<div id="chart-([a-z-]+)" class="plotly-graph-div', dom)
+    assert containers == list(FIGURES) and set(RISK_CHARTS) <= set(containers), containers
+    pieces = re.split(r'<div id="chart-[a-z-]+" class="plotly-graph-div', dom)[1:]
+    for chart_id, piece in zip(containers, pieces, strict=True):
+        assert 'class="main-svg"' in piece, f"chart {chart_id} did not render to SVG"
+    for title in RISK_TITLES:
+        assert title in dom, f"chart title {title!r} not rendered"
+    # Each risk chart drew its marks: histogram and lift bars, calibration points (the 10 deciles).
+    by_id = dict(zip(containers, pieces, strict=True))
+    marks = {chart: len(re.findall(r'class="point[" ]', by_id[chart])) for chart in RISK_CHARTS}
+    assert marks["risk-distribution"] >= 5 and marks["lift-chart"] == 10 and marks["calibration-plot"] == 10, marks
+    assert NO_MODEL not in dom
+
+    table = dom[dom.index('id="top-at-risk"') : dom.index("</table>", dom.index('id="top-at-risk"'))]
+    body = table[table.index("<tbody>") :]
+    rows = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td>", body)
+    mart = trained_snapshot.read("at_risk").to_pylist()
+    expected = sorted(mart, key=lambda r: r["rank"])[:20]
+    assert [(int(rank), cid) for rank, cid in rows] == [(r["rank"], r["customer_id"]) for r in expected]
+    first = expected[0]
+    assert f"{first['revenue_at_risk']:,.2f}" in body and f"{100 * first['p_churn']:.1f}%" in body
+    assert first["playbook"] in body
