@@ -69,3 +69,21 @@ def test_schema_json_lists_the_six_tables_with_keys():
     assert data[2]["key"] == ["subscription_id", "started_at"]
     orders = {c["name"]: c for c in data[1]["columns"]}
     assert orders["status"]["rules"] == ["not empty", "one of completed, refunded, canceled"]
+
+
+def test_preset_ingest_counts_lines_and_orders(tmp_path):
+    from pathlib import Path
+
+    import pytest
+
+    path = Path(__file__).resolve().parents[2].parent / "shared/data/online-retail-ii-subset"
+    path = path / "online_retail_II_subset_Year_2009-2010.csv"
+    if not path.exists():
+        pytest.skip(f"shared dataset {path} is not present")
+    ws = tmp_path / "ws"
+    _run("init", str(ws))
+    result = _run("ingest", "orders", str(path), "--preset", "online-retail-ii", "-w", str(ws))
+    assert result.exit_code == 0
+    flat = " ".join(result.output.split())
+    assert "read 14,269 lines, accepted 749 orders, rejected 199 lines (preset online-retail-ii)" in flat
+    assert "duplicate_line │ 30" in flat and "missing_customer │ 169" in flat

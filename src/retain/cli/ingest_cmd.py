@@ -25,10 +25,14 @@ def report_ingest(result: IngestResult) -> None:
         )
         return
     colour = "green" if result.ok else "red"
-    console.print(
-        f"[{colour}]{result.table}[/]: read {result.rows_read:,} rows, "
-        f"accepted {result.rows_accepted:,}, rejected {result.rows_rejected:,}"
-    )
+    if result.preset:  # a preset turns input lines into other rows (invoice lines into orders)
+        counts = (
+            f"read {result.rows_read:,} lines, accepted {result.rows_accepted:,} {result.table}, "
+            f"rejected {result.rows_rejected:,} lines (preset {result.preset})"
+        )
+    else:
+        counts = f"read {result.rows_read:,} rows, accepted {result.rows_accepted:,}, rejected {result.rows_rejected:,}"
+    console.print(f"[{colour}]{result.table}[/]: {counts}")
     if result.rejects_by_reason:
         reasons = Table("reason", "rows", title="Rejected rows by reason", title_justify="left")
         for reason, count in result.rejects_by_reason.items():

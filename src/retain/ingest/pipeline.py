@@ -60,6 +60,8 @@ class IngestResult:
     batch_path: Path | None = None
     rejects_path: Path | None = None
     fingerprint: str = ""
+    preset: str | None = None
+    """With a preset, ``rows_read``/``rows_rejected`` count input lines and ``rows_accepted`` the rows they made."""
 
     @property
     def ok(self) -> bool:
@@ -149,6 +151,7 @@ def ingest(
             lake.batch_id_of(existing),
             batch_path=existing,
             fingerprint=fingerprint,
+            preset=options.preset,
         )
     batch_id = make_batch_id(clock.now(), fingerprint)
     if on_start:
@@ -194,6 +197,7 @@ def ingest(
         batch_path,
         rejects_path,
         fingerprint,
+        options.preset,
     )
 
 
