@@ -125,9 +125,8 @@ def test_unknown_key_in_toml_lists_valid_keys(tmp_path):
     with pytest.raises(ConfigError) as info:
         Settings.load(tmp_path)
     assert f"{path}: key 'activity_window_day' is not a setting" in str(info.value)
-    assert (
-        "valid keys: database_url, engine, activity_window_days, keep_snapshots, segments, ingest, health"
-        in str(info.value)
+    assert "valid keys: database_url, engine, activity_window_days, keep_snapshots, segments, ingest, health" in str(
+        info.value
     )
 
 
