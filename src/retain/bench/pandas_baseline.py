@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retain.analytics.retention import SERIES_COLUMNS
 from retain.contract.tables import TABLES, TableName
 from retain.contract.validate import ROW_COLUMN
 from retain.errors import InputError
@@ -41,26 +42,7 @@ __all__ = [
     "rfm_scores",
 ]
 
-SERIES_COLUMNS = (
-    "period_start",
-    "period_end",
-    "start_customers",
-    "new_customers",
-    "end_customers",
-    "retained",
-    "lost",
-    "lost_voluntary",
-    "lost_involuntary",
-    "paused",
-    "acquired",
-    "reactivated",
-    "resumed",
-    "retention_rate",
-    "churn_rate",
-    "voluntary_churn_rate",
-    "involuntary_churn_rate",
-    "pause_rate",
-)
+# The baseline computes the numbers independently; only the output column names are shared.
 COHORT_COLUMNS = ("cohort", "age", "customers", "cohort_size", "share")
 RFM_COLUMNS = (
     "customer_id",
