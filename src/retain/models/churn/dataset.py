@@ -127,7 +127,9 @@ def build_dataset(
             f"{horizon_days} days before the end of the data."
         )
     parts = [_one_date(tables, at, horizon_days, kind, event_types) for at in dates]
-    return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    rows = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    # A fixed row order, so that training on the same data gives the same model on every engine and run.
+    return rows.order_by([AS_OF, "customer_id"])
 
 
 def _labels(tables: Mapping[str, ibis.Table], at: datetime, horizon_days: int, kind: BusinessModel) -> ibis.Table:

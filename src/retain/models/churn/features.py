@@ -320,7 +320,8 @@ def churn_features(
     ):
         j = left_join(j, block, "customer_id")
     j = j.cross_join(_core_features(e))
-    return j.select("customer_id", **_finish(j, clock, kinds))
+    # A fixed row order: models (their cross-validation folds) depend on it, and engines return rows in any order.
+    return j.select("customer_id", **_finish(j, clock, kinds)).order_by("customer_id")
 
 
 def _finish(j: ibis.Table, clock: _Clock, kinds: list[str]) -> dict[str, ibis.Value]:
