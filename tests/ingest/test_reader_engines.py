@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pandas as pd
 import pytest
 
@@ -45,11 +42,7 @@ def test_duckdb_reads_latest_version_across_batches(lake):
 
 
 @pytest.mark.spark
-def test_pyspark_reads_the_same_rows(lake):
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail("PySpark tests need Java; CI must run them.")
-        pytest.skip("PySpark tests need Java (a JDK 17+ on PATH); CI installs it.")
+def test_pyspark_reads_the_same_rows(lake, spark_backend):
     ingest(lake, "orders", FIRST)
     ingest(lake, "orders", SECOND)
-    assert _rows(connect("pyspark"), lake) == EXPECTED
+    assert _rows(spark_backend, lake) == EXPECTED
