@@ -10,7 +10,7 @@ from retain.contract.tables import TableName
 from retain.errors import InputError
 from retain.ingest.sources import SourceChunk
 
-__all__ = ["PRESETS", "Preset", "PresetName", "get_preset"]
+__all__ = ["Preset", "PresetName", "get_preset"]
 
 
 class PresetName(StrEnum):
@@ -32,9 +32,6 @@ def _registry() -> dict[PresetName, Preset]:
     from retain.contract.presets.online_retail_ii import OnlineRetailII
 
     return {p.name: p for p in (OnlineRetailII(),)}
-
-
-PRESETS = _registry
 
 
 def get_preset(name: str, table: TableName | str) -> Preset:
