@@ -11,6 +11,7 @@ from enum import StrEnum
 
 import pyarrow as pa
 
+from retain.contract.taxonomy import CHURN_REASONS
 from retain.errors import InputError
 
 __all__ = [
@@ -57,18 +58,6 @@ _ARROW_TYPES = {
     ColumnType.BOOLEAN: pa.bool_(),
     ColumnType.JSON: pa.string(),
 }
-
-CHURN_REASONS = (
-    "price",
-    "missing_feature",
-    "poor_service",
-    "product_quality",
-    "switched_competitor",
-    "no_longer_needed",
-    "moved",
-    "payment_failed",
-    "other",
-)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from retain.contract.tables import CHURN_REASONS
+from retain.contract.taxonomy import CHURN_REASONS
 
 __all__ = [
     "CHANNELS",

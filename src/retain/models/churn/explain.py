@@ -7,7 +7,7 @@ features such as ``failed_payments_30d`` and ``failed_payments_90d`` share the c
 with the largest *positive* impact — those raising the risk — are the reasons. Each reason is phrased by the
 template of the driver's strongest feature, filled with the customer's own numbers ("logins down 62 % vs the
 previous 30 days", "payment failed twice in the last 90 days"), and carries the driver's :class:`ReasonCode`
-(the churn-reason taxonomy of ``retain.contract.CHURN_REASONS`` plus engagement codes) and the recommended
+(:mod:`retain.contract.taxonomy`) and the recommended
 :class:`Playbook`.
 
 Features the registry does not know (e.g. columns of a snapshot table) form the ``other`` driver and are shown
@@ -29,43 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from retain.contract.taxonomy import Playbook, ReasonCode
 from retain.errors import InputError
 from retain.models.churn.features import DEFAULT_EVENT_TYPES, WINDOWS_DAYS
 
 __all__ = ["REASONS", "Driver", "Playbook", "Reason", "ReasonCode", "ReasonRule", "driver_of", "explain", "reason_for"]
-
-
-class ReasonCode(StrEnum):
-    """Why a customer may leave: the churn-reason taxonomy, then engagement codes for behavioural signals."""
-
-    PRICE = "price"
-    MISSING_FEATURE = "missing_feature"
-    POOR_SERVICE = "poor_service"
-    PRODUCT_QUALITY = "product_quality"
-    SWITCHED_COMPETITOR = "switched_competitor"
-    NO_LONGER_NEEDED = "no_longer_needed"
-    MOVED = "moved"
-    PAYMENT_FAILED = "payment_failed"
-    OTHER = "other"
-    # Engagement codes: what the behaviour shows, before the customer states a reason.
-    DISENGAGED = "disengaged"
-    LOW_ADOPTION = "low_adoption"
-    DISSATISFIED = "dissatisfied"
-    RENEWAL_RISK = "renewal_risk"
-    EARLY_LIFE = "early_life"
-
-
-class Playbook(StrEnum):
-    """Recommended retention playbook for a reason (names the automation layer's playbooks use)."""
-
-    DUNNING = "dunning"
-    SERVICE_RECOVERY = "service_recovery"
-    RE_ENGAGEMENT = "re_engagement"
-    ONBOARDING_NUDGE = "onboarding_nudge"
-    RENEWAL_CHECK_IN = "renewal_check_in"
-    PRICE_OFFER = "price_offer"
-    WIN_BACK = "win_back"
-    ACCOUNT_REVIEW = "account_review"
 
 
 class Driver(StrEnum):
