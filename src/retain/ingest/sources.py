@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
+from retain.contract.chunks import SourceChunk
 from retain.contract.reasons import RejectReason
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table
 from retain.errors import InputError
@@ -31,17 +31,6 @@ __all__ = ["Source", "SourceChunk", "open_source"]
 _CSV_BLOCK_BYTES = 1 << 20
 _SNIFF_BYTES = 64 << 10
 _DELIMITERS = ",;\t|"
-
-
-@dataclass
-class SourceChunk:
-    table: pa.Table
-    """Rows as read, with the source's own column names."""
-    rows: np.ndarray
-    """Source row number of each row of ``table``."""
-    rejects: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
-    """Rows that could not even be read as records (e.g. wrong number of fields)."""
-    rejected_rows: int = 0
 
 
 class Source(Protocol):

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Protocol
 
+from retain.contract.chunks import SourceChunk
 from retain.contract.tables import TableName
 from retain.errors import InputError
-from retain.ingest.sources import SourceChunk
 
 __all__ = ["Preset", "PresetName", "get_preset"]
 

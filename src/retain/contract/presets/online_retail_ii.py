@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from retain.contract.chunks import SourceChunk
 from retain.contract.convert import convert
 from retain.contract.presets import PresetName
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import ColumnType, TableName
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table
-from retain.ingest.sources import SourceChunk
 
 __all__ = ["OnlineRetailII"]
 
