@@ -7,11 +7,15 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ConflictError",
     "InputError",
+    "NoDataError",
     "NotFittedError",
+    "NotFoundError",
     "RetainError",
     "RetainWarning",
     "SchemaMismatchError",
+    "StateDatabaseError",
     "WorkspaceError",
 ]
 
@@ -40,10 +44,40 @@ class SchemaMismatchError(InputError):
         self.expected = expected
 
 
+class NoDataError(InputError):
+    """The workspace holds no facts yet, so there is nothing to compute."""
+
+    code = "no_data"
+
+    def __init__(self, what: str = "compute") -> None:
+        super().__init__(
+            f"The workspace holds no data yet, so there is nothing to {what}. "
+            "Ingest some first, e.g. `retain ingest orders orders.csv` (or try `retain demo`)."
+        )
+
+
+class NotFoundError(RetainError):
+    """A thing asked for by its id (a customer, a model version, a snapshot) does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(RetainError):
+    """The request conflicts with the current state (another process holds the lock, a duplicate key...)."""
+
+    code = "conflict"
+
+
 class ConfigError(RetainError):
     """Settings are invalid or inconsistent."""
 
     code = "invalid_config"
+
+
+class StateDatabaseError(RetainError):
+    """The state database cannot be reached or failed mid-way (the message names the cause, never a password)."""
+
+    code = "state_database_error"
 
 
 class WorkspaceError(RetainError):

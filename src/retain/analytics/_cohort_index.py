@@ -12,7 +12,6 @@ from datetime import datetime
 import ibis
 
 from retain.analytics.periods import Freq
-from retain.errors import InputError
 
 __all__ = [
     "TRUNCATE_UNIT",
@@ -29,11 +28,7 @@ TRUNCATE_UNIT: dict[Freq, str] = {Freq.MONTH: "M", Freq.QUARTER: "Q", Freq.YEAR:
 
 def as_freq(freq: Freq | str) -> Freq:
     """``freq`` as a :class:`Freq`; an unknown name raises ``InputError`` listing the valid ones."""
-    try:
-        return Freq(str(freq).lower())
-    except ValueError:
-        valid = ", ".join(f.value for f in Freq)
-        raise InputError(f"Unknown cohort frequency {freq!r}. Valid frequencies: {valid}.") from None
+    return Freq.parse(freq)
 
 
 def period_index(ts: ibis.TimestampValue, freq: Freq) -> ibis.IntegerValue:

@@ -30,6 +30,15 @@ class Freq(StrEnum):
     QUARTER = "quarter"
     YEAR = "year"
 
+    @classmethod
+    def parse(cls, value: Freq | str) -> Freq:
+        """``value`` as a :class:`Freq` (any case); an unknown name raises ``InputError`` listing the valid ones."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            valid = ", ".join(f.value for f in cls)
+            raise InputError(f"Unknown frequency {value!r}. Valid frequencies: {valid}.") from None
+
 
 _MONTHS_PER_STEP: dict[Freq, int] = {Freq.MONTH: 1, Freq.QUARTER: 3, Freq.YEAR: 12}
 
@@ -97,11 +106,7 @@ def period_grid(start: date | datetime, end: date | datetime, freq: Freq | str =
     >>> [p.start.date().isoformat() for p in period_grid(date(2024, 1, 1), date(2024, 7, 1), "quarter")]
     ['2024-01-01', '2024-04-01']
     """
-    try:
-        step_freq = Freq(str(freq).lower())
-    except ValueError:
-        valid = ", ".join(f.value for f in Freq)
-        raise InputError(f"Unknown period frequency {freq!r}. Valid frequencies: {valid}.") from None
+    step_freq = Freq.parse(freq)
     lo, hi = as_instant(start), as_instant(end)
     if hi <= lo:
         raise InputError(f"Period grid end {hi.isoformat()} must be after its start {lo.isoformat()}.")

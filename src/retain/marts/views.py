@@ -20,7 +20,6 @@ __all__ = [
     "METRIC_SECTIONS",
     "CohortView",
     "cohort_view",
-    "customer_view",
     "metrics_view",
     "segments_view",
 ]
@@ -35,13 +34,6 @@ METRIC_SECTIONS: dict[str, MartName] = {
 """Sections of :func:`metrics_view` and the period-series mart each one comes from."""
 
 _PERIOD_COLUMNS = ("period_start", "period_end", "freq", "complete")
-
-
-def _freq(freq: Freq | str) -> Freq:
-    try:
-        return Freq(str(freq).lower())
-    except ValueError:
-        raise InputError(f"Unknown frequency {freq!r}. Valid: {', '.join(f.value for f in Freq)}.") from None
 
 
 def metrics_view(snapshot: Snapshot, *, freq: Freq | str = Freq.MONTH, last: int | None = None) -> list[dict[str, Any]]:
@@ -63,7 +55,7 @@ def metrics_view(snapshot: Snapshot, *, freq: Freq | str = Freq.MONTH, last: int
         "satisfaction": {...}, "support": {...}}`` in time order; a section is absent when its mart is (e.g. no
         ``mrr`` for a shop). Section values are the mart's columns for that period.
     """
-    freq = _freq(freq)
+    freq = Freq.parse(freq)
     if last is not None and last < 1:
         raise InputError(f"--last must be at least 1, got {last}.")
     periods: dict[datetime, dict[str, Any]] = {}
@@ -165,37 +157,3 @@ def _counts(key: str, values: list[str]) -> list[dict[str, Any]]:
         {key: name, "customers": n, "share": _share(n, len(values))}
         for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
-
-
-def customer_view(workspace: Any, snapshot: Snapshot, customer_id: str) -> dict[str, Any]:
-    """The 360 of one customer: their profile row of the snapshot, user segments, and the live timeline.
-
-    The timeline is computed now through :func:`retain.analytics.timeline.customer_timeline` on the workspace's
-    engine, limited to what was known at the snapshot's ``as_of`` so it agrees with the profile.
-
-    Raises
-    ------
-    InputError
-        If the snapshot has no profile for ``customer_id``.
-    """
-    import pyarrow.compute as pc
-
-    from retain.analytics.timeline import customer_timeline
-    from retain.contract.tables import TABLES
-
-    profiles = snapshot.read(MartName.PROFILES)
-    match = profiles.filter(pc.equal(profiles["customer_id"], customer_id)).to_pylist()
-    if not match:
-        raise InputError(
-            f"No customer {customer_id!r} in the analytics snapshot {snapshot.id} "
-            f"({profiles.num_rows:,} customers as of {snapshot.as_of:%Y-%m-%d %H:%M} UTC). Check the id, or run "
-            "`retain refresh` if they were ingested after it."
-        )
-    segments: list[str] = []
-    if snapshot.has(MartName.SEGMENT_MEMBERSHIP):
-        members = snapshot.read(MartName.SEGMENT_MEMBERSHIP)
-        rows = members.filter(pc.equal(members["customer_id"], customer_id)).to_pylist()
-        segments = sorted(row["segment"] for row in rows)
-    tables = {name: workspace.table(name) for name in TABLES if workspace.lake.batch_files(name)}
-    timeline = workspace.backend.to_pyarrow(customer_timeline(tables, customer_id, as_of=snapshot.as_of))
-    return {"profile": match[0], "segments": segments, "timeline": timeline.to_pylist()}

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from retain.contract.chunks import SourceChunk
 from retain.contract.convert import convert
-from retain.contract.presets import PresetName
+from retain.contract.presets.base import PresetName
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import ColumnType, TableName
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table

@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 import ibis
 
 from retain.analytics.periods import as_instant, period_grid
-from retain.contract import TABLES, ColumnType, TableName
+from retain.analytics.time_range import time_range
+from retain.contract import TableName
 from retain.errors import InputError
 from retain.models.churn.features import DEFAULT_EVENT_TYPES, churn_features
 from retain.models.churn.labels import (
@@ -47,24 +48,17 @@ def monthly_dates(start: date | datetime, end: date | datetime) -> list[datetime
 def data_end(tables: Mapping[str, ibis.Table]) -> datetime:
     """The latest timestamp in any of the tables: how far the data lets labels look.
 
-    Executes one small query per table on the table's own backend.
+    One query (:func:`retain.analytics.time_range.time_range`) on the tables' backend.
 
     Raises
     ------
     InputError
-        If the tables hold no timestamp at all.
+        If the tables hold no timestamps at all.
     """
-    latest: list[datetime] = []
-    for name, table in tables.items():
-        spec = TABLES[TableName(name)]
-        cols = [c.name for c in spec.columns if c.type is ColumnType.TIMESTAMP and c.name in table.columns]
-        if not cols:
-            continue
-        value = table.aggregate(**{f"m{i}": table[c].max() for i, c in enumerate(cols)}).to_pyarrow()
-        latest += [v for v in value.to_pylist()[0].values() if v is not None]
-    if not latest:
+    last = time_range(tables).to_pyarrow().to_pylist()[0]["last"] if tables else None
+    if last is None:
         raise InputError("the tables hold no timestamps, so no label window can be observed; ingest facts first.")
-    return as_instant(max(latest))
+    return as_instant(last)
 
 
 def observable_dates(

@@ -19,7 +19,6 @@ Labels read the future by design (that is what they are); the features never do.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 import ibis
 
@@ -27,6 +26,7 @@ from retain.analytics._inputs import require_columns
 from retain.analytics._states import instants_table, subscription_states
 from retain.analytics.periods import as_instant
 from retain.contract import TableName
+from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
 
 __all__ = ["LABEL", "BusinessModel", "business_model", "noncontractual_labels", "subscription_labels"]
@@ -36,22 +36,9 @@ LABEL = "churned"
 _UTC = "timestamp('UTC')"
 
 
-class BusinessModel(StrEnum):
-    """Which churn a label describes."""
-
-    SUBSCRIPTION = "subscription"
-    """Contractual: the subscription ends."""
-    COMMERCE = "commerce"
-    """Non-contractual (a shop): no order within the horizon."""
-
-
 def business_model(value: BusinessModel | str) -> BusinessModel:
-    """Parse a business model name; an unknown one lists the valid names."""
-    try:
-        return BusinessModel(str(value).lower())
-    except ValueError:
-        valid = ", ".join(BusinessModel)
-        raise InputError(f"unknown business model {value!r}; valid models: {valid}.") from None
+    """Parse a business model name; an unknown one lists the valid names (:meth:`BusinessModel.parse`)."""
+    return BusinessModel.parse(value)
 
 
 def _window(as_of: date | datetime, horizon_days: int) -> tuple[datetime, datetime]:
