@@ -16,12 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 from retain.contract.tables import TableName
+from retain.lake.atomic import TEMP_PREFIX
+from retain.lake.view import LakeView
 
 __all__ = ["BATCH_COLUMN", "Lake", "make_batch_id"]
 
 BATCH_COLUMN = "_batch"
 _BATCH_PREFIX = "batch-"
-_TMP_PREFIX = ".tmp-"
 
 
 def make_batch_id(at: datetime, fingerprint: str) -> str:
@@ -39,7 +40,7 @@ class Lake:
         return self.table_dir(table) / f"{_BATCH_PREFIX}{batch_id}.parquet"
 
     def temp_path(self, table: TableName | str, batch_id: str) -> Path:
-        return self.table_dir(table) / f"{_TMP_PREFIX}{batch_id}.parquet"
+        return self.table_dir(table) / f"{TEMP_PREFIX}{batch_id}.parquet"
 
     def rejects_path(self, table: TableName | str, batch_id: str) -> Path:
         return self.root / "_rejects" / str(table) / f"{batch_id}.csv"
@@ -48,6 +49,10 @@ class Lake:
         """Committed batches of ``table``, oldest first."""
         folder = self.table_dir(table)
         return sorted(folder.glob(f"{_BATCH_PREFIX}*.parquet")) if folder.is_dir() else []
+
+    def view(self) -> LakeView:
+        """The committed batches of every canonical table, listed now (see :class:`~retain.lake.view.LakeView`)."""
+        return LakeView(self.root, {str(name): tuple(self.batch_files(name)) for name in TableName})
 
     def find_batch(self, table: TableName | str, fingerprint: str) -> Path | None:
         """The committed batch made from exactly this input, if any."""
@@ -63,7 +68,7 @@ class Lake:
         """Delete leftovers of batches whose writer died (they were never visible to readers)."""
         removed = []
         cutoff = time.time() - older_than_seconds
-        for path in self.root.glob(f"*/{_TMP_PREFIX}*"):
+        for path in self.root.glob(f"*/{TEMP_PREFIX}*"):
             if path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
                 removed.append(path)

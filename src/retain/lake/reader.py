@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from retain.contract.tables import TableName, TableSpec, table_spec
 from retain.contract.validate import ROW_COLUMN
 from retain.lake.layout import BATCH_COLUMN, Lake
+from retain.lake.view import LakeView
 
 __all__ = ["batch_has_unique_keys", "batch_metadata", "read_table"]
 
@@ -51,8 +52,11 @@ def _read_batches(backend: ibis.BaseBackend, files: list[Path]) -> ibis.Table:
     return ibis.union(*(backend.read_parquet(str(f)) for f in files))
 
 
-def read_table(backend: ibis.BaseBackend, lake: Lake, table: TableName | str) -> ibis.Table:
-    """Unexecuted expression of ``table``: one row per key, from the newest batch (then the last source row)."""
+def read_table(backend: ibis.BaseBackend, lake: Lake | LakeView, table: TableName | str) -> ibis.Table:
+    """Unexecuted expression of ``table``: one row per key, from the newest batch (then the last source row).
+
+    ``lake`` is the lake itself (its batches now) or a :class:`~retain.lake.view.LakeView` (the batches it fixed).
+    """
     spec = table_spec(str(table))
     files = lake.batch_files(spec.name)
     if not files:

@@ -1,13 +1,12 @@
 """Write one batch atomically: rows stream into a hidden temporary file that is renamed when complete.
 
 A process killed at any moment leaves either the whole batch or nothing visible, because readers only list
-``batch-*.parquet`` and a rename within one folder is atomic.
+``batch-*.parquet`` and the batch is published with :func:`retain.lake.atomic.publish` (fsync, then rename).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,17 +16,10 @@ import pyarrow.parquet as pq
 
 from retain.contract.tables import TableSpec
 from retain.contract.validate import REJECTS_SCHEMA, ROW_COLUMN
+from retain.lake.atomic import publish
 from retain.lake.layout import BATCH_COLUMN, Lake
 
 __all__ = ["BatchWriter"]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class BatchWriter:
@@ -87,18 +79,14 @@ class BatchWriter:
             self._rejects.close()
             rejects_path = self.lake.rejects_path(self.spec.name, self.batch_id)
             rejects_path.parent.mkdir(parents=True, exist_ok=True)
-            _fsync(self.temp_rejects)
-            os.replace(self.temp_rejects, rejects_path)
+            publish(self.temp_rejects, rejects_path, replace=True)
         batch_path = None
         self._wait()
         self._pool.shutdown()
         if self._rows is not None:
             self._rows.add_key_value_metadata({"retain.batch": json.dumps(metadata, default=str)})
             self._rows.close()
-            _fsync(self.temp)
-            batch_path = self.lake.batch_path(self.spec.name, self.batch_id)
-            os.replace(self.temp, batch_path)
-            _fsync(batch_path.parent)
+            batch_path = publish(self.temp, self.lake.batch_path(self.spec.name, self.batch_id), replace=True)
         return batch_path, rejects_path
 
     def abort(self) -> None:
