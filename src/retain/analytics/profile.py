@@ -2,8 +2,8 @@
 
 Only facts known at ``as_of`` count (see :func:`retain.analytics.customers.facts_at`: rows after ``as_of`` are
 dropped, and a subscription period or ticket that ends after ``as_of`` is still running / open). Every column
-is described in :data:`PROFILE_COLUMNS` (its type in :data:`PROFILE_TYPES`); these are also exactly the columns
-a user-defined segment may use.
+is declared in :data:`retain.contract.profile.PROFILE` (here :data:`PROFILE_COLUMNS` and
+:data:`PROFILE_TYPES`: the columns outside the ``risk`` group, which the refresh adds from the churn model).
 
 Rules worth knowing:
 
@@ -42,6 +42,7 @@ from retain.analytics.retention import subscriber_states
 from retain.analytics.rfm import rfm_scores
 from retain.analytics.usage import USAGE_WINDOWS, customer_usage
 from retain.contract import TABLES, TableName
+from retain.contract.profile import PROFILE, ProfileGroup
 from retain.errors import InputError
 
 __all__ = ["PROFILE_COLUMNS", "PROFILE_TYPES", "SubscriptionStatus", "customer_profiles"]
@@ -49,93 +50,14 @@ __all__ = ["PROFILE_COLUMNS", "PROFILE_TYPES", "SubscriptionStatus", "customer_p
 _SECONDS_PER_DAY = 86_400
 _MONEY_DIGITS = 2
 _TS = "timestamp('UTC')"
+_COMPUTED = tuple(g for g in ProfileGroup if g is not ProfileGroup.RISK)
 
-PROFILE_COLUMNS: dict[str, str] = {
-    "customer_id": "Customer identifier.",
-    "name": "Display name (customers table).",
-    "email": "Contact address (customers table).",
-    "country": "ISO-3166 alpha-2 country code (customers table).",
-    "acquisition_channel": "Where the customer came from (customers table).",
-    "created_at": "Sign-up time from the customers table, else the first time any table mentions the customer.",
-    "tenure_days": "Whole days from created_at to as_of.",
-    "orders": "Number of completed orders.",
-    "total_revenue": "Net revenue: completed order amounts minus refunds, rounded to cents (0 without orders).",
-    "aov": "Average order value: total_revenue / orders, rounded to cents (null without orders).",
-    "first_order_at": "Time of the first completed order.",
-    "last_order_at": "Time of the latest completed order.",
-    "days_since_last_order": "Whole days from last_order_at to as_of (null without orders).",
-    "r_score": "RFM recency score 1-5 (5 = most recent; null without completed orders).",
-    "f_score": "RFM frequency score 1-5 (5 = most orders).",
-    "m_score": "RFM monetary score 1-5 (5 = most net revenue).",
-    "rfm": "The three RFM scores as text, e.g. '545'.",
-    "rfm_segment": "Named RFM segment, e.g. 'Champions', 'At risk'.",
-    "lifecycle_state": "Lifecycle state at as_of: new, active, returning, at_risk, dormant, paused or churned "
-    "(null without orders or subscriptions).",
-    "subscription_status": "Subscription status at as_of: active, paused, canceled or none.",
-    "plan": "Plan of the running subscription period (null when none runs).",
-    "mrr": "Monthly recurring revenue at as_of (0 when paused or canceled, null without any subscription).",
-    "subscription_started_at": "Start of the current (or, if canceled, the last) subscription; plan changes and "
-    "pauses do not reset it.",
-    "events_7d": "Events of any type in the 7 days up to as_of.",
-    "events_30d": "Events of any type in the 30 days up to as_of.",
-    "events_90d": "Events of any type in the 90 days up to as_of.",
-    "logins_7d": "Login events in the 7 days up to as_of.",
-    "logins_30d": "Login events in the 30 days up to as_of.",
-    "logins_90d": "Login events in the 90 days up to as_of.",
-    "usage_trend": "Events in the last 30 days / events in the 30 days before (null when the latter is 0).",
-    "days_since_last_event": "Whole days from the latest event of any type to as_of (null without events).",
-    "days_since_last_login": "Whole days from the latest login to as_of (null without logins).",
-    "tickets_open": "Support tickets opened and not resolved at as_of.",
-    "complaints_unresolved": "Complaint tickets not resolved at as_of.",
-    "nps_score": "Latest NPS answer, 0-10 (null without one).",
-    "nps_at": "Time of the latest NPS answer.",
-    "csat_score": "Latest CSAT answer, 1-5 (null without one).",
-    "csat_at": "Time of the latest CSAT answer.",
-}
-"""Every column of :func:`customer_profiles`, in order, with its meaning (shown by ``retain customer`` and the
-allow-list of user-defined segment predicates)."""
+PROFILE_COLUMNS: dict[str, str] = PROFILE.descriptions(groups=_COMPUTED)
+"""Every column :func:`customer_profiles` computes, in order, with its meaning: the profile spec
+(:data:`retain.contract.profile.PROFILE`) without the risk columns the refresh joins from the churn model."""
 
-PROFILE_TYPES: dict[str, str] = {
-    "customer_id": "string",
-    "name": "string",
-    "email": "string",
-    "country": "string",
-    "acquisition_channel": "string",
-    "created_at": _TS,
-    "tenure_days": "int64",
-    "orders": "int64",
-    "total_revenue": "float64",
-    "aov": "float64",
-    "first_order_at": _TS,
-    "last_order_at": _TS,
-    "days_since_last_order": "int64",
-    "r_score": "int64",
-    "f_score": "int64",
-    "m_score": "int64",
-    "rfm": "string",
-    "rfm_segment": "string",
-    "lifecycle_state": "string",
-    "subscription_status": "string",
-    "plan": "string",
-    "mrr": "float64",
-    "subscription_started_at": _TS,
-    "events_7d": "int64",
-    "events_30d": "int64",
-    "events_90d": "int64",
-    "logins_7d": "int64",
-    "logins_30d": "int64",
-    "logins_90d": "int64",
-    "usage_trend": "float64",
-    "days_since_last_event": "int64",
-    "days_since_last_login": "int64",
-    "tickets_open": "int64",
-    "complaints_unresolved": "int64",
-    "nps_score": "int64",
-    "nps_at": _TS,
-    "csat_score": "int64",
-    "csat_at": _TS,
-}
-"""Ibis type of every profile column (nullable), for validating segment predicates without running a query."""
+PROFILE_TYPES: dict[str, str] = PROFILE.types(groups=_COMPUTED)
+"""Ibis type of every computed profile column (nullable)."""
 
 
 class SubscriptionStatus(StrEnum):
