@@ -11,12 +11,56 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from retain.errors import ConfigError
 
-__all__ = ["SUPPORTED_BACKENDS", "make_engine", "make_sessionmaker", "normalize_url"]
+__all__ = [
+    "SUPPORTED_BACKENDS",
+    "describe_database_error",
+    "make_engine",
+    "make_sessionmaker",
+    "normalize_url",
+    "shown_url",
+]
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 # Bare "postgresql://" means psycopg2 to SQLAlchemy; retain ships psycopg 3, so both spellings work.
 _POSTGRES_ALIASES = {"postgresql", "postgres", "postgresql+psycopg"}
+
+
+def shown_url(url: str | URL) -> str:
+    """``url`` as it may be shown to people: the credentials replaced by ``***``, also when the URL is malformed.
+
+    The credentials are everything between ``://`` and the *last* ``@`` before the query string: a password with
+    an unencoded ``@`` or ``:`` (``postgresql://app:p@ss:word@db/retain``) is hidden whole, where a URL parser
+    would split it wrongly.
+    """
+    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    scheme, sep, rest = text.partition("://")
+    # The query string may hold an "@" of its own (options); credentials end at the last "@" before it.
+    credentials_end = rest.split("?", 1)[0].rfind("@")
+    if not sep or credentials_end == -1:
+        return text
+    credentials = rest[:credentials_end]
+    if ":" not in credentials:
+        return text  # a user name and no password: nothing secret
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{rest[credentials_end + 1 :]}"
+
+
+def is_database_error(engine: Engine, error: BaseException) -> bool:
+    """Whether ``error`` came from the database: SQLAlchemy's, or the driver's own (bulk paths use its cursor)."""
+    dbapi_error = getattr(engine.dialect.dbapi, "Error", None)
+    return isinstance(error, sa.exc.SQLAlchemyError) or (dbapi_error is not None and isinstance(error, dbapi_error))
+
+
+def describe_database_error(error: BaseException) -> str:
+    """The cause of a database error in one line: the driver's own message, without the SQL or its parameters.
+
+    SQLAlchemy's message of a failed statement ends with the whole statement and its bound values (for a bulk
+    insert, thousands of them); people need the first line of what the database said.
+    """
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    text = lines[0] if lines else type(cause).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def normalize_url(url: str | URL) -> URL:

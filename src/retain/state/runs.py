@@ -1,4 +1,8 @@
-"""Repository functions for ``ingest_runs``: one row per ingest of one source into one canonical table."""
+"""Repository functions for ``ingest_runs``: one row per ingest of one source into one canonical table.
+
+Each function takes an open ``Connection`` and runs inside the caller's transaction (``Workspace.transaction()``):
+the service decides what commits together.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from retain.clock import Clock, SystemClock
 from retain.contract.tables import table_spec
@@ -54,13 +57,15 @@ class IngestRun:
         return cls(**values)
 
 
-def start_run(engine: Engine, *, table: str, source: str, fingerprint: str, clock: Clock = _SYSTEM_CLOCK) -> str:
+def start_run(
+    connection: sa.Connection, *, table: str, source: str, fingerprint: str, clock: Clock = _SYSTEM_CLOCK
+) -> str:
     """Record that an ingest of ``source`` into ``table`` has started.
 
     Parameters
     ----------
-    engine : Engine
-        State database engine.
+    connection : Connection
+        Open connection of the state database, inside a transaction.
     table : str
         Canonical table name (``customers``, ``orders``...).
     source : str
@@ -79,22 +84,21 @@ def start_run(engine: Engine, *, table: str, source: str, fingerprint: str, cloc
     if not fingerprint:
         raise InputError("fingerprint is empty; pass the content hash of the source.")
     run_id = str(uuid.uuid4())
-    with engine.begin() as connection:
-        connection.execute(
-            ingest_runs.insert().values(
-                id=run_id,
-                table_name=str(table),
-                source=str(source),
-                fingerprint=fingerprint,
-                status=RunStatus.RUNNING.value,
-                started_at=clock.now(),
-            )
+    connection.execute(
+        ingest_runs.insert().values(
+            id=run_id,
+            table_name=str(table),
+            source=str(source),
+            fingerprint=fingerprint,
+            status=RunStatus.RUNNING.value,
+            started_at=clock.now(),
         )
+    )
     return run_id
 
 
 def finish_run(
-    engine: Engine,
+    connection: sa.Connection,
     run_id: str,
     *,
     status: RunStatus | str,
@@ -110,8 +114,8 @@ def finish_run(
 
     Parameters
     ----------
-    engine : Engine
-        State database engine.
+    connection : Connection
+        Open connection of the state database, inside a transaction.
     run_id : str
         Id returned by :func:`start_run`.
     status : RunStatus or str
@@ -148,45 +152,43 @@ def finish_run(
     negative = {name: value for name, value in counts.items() if value < 0}
     if negative:
         raise InputError(f"Row counts must be >= 0; got {negative} for ingest run {run_id}.")
-    with engine.begin() as connection:
-        # Conditional update: a run finishes exactly once, even if two processes race.
-        updated = connection.execute(
-            ingest_runs.update()
-            .where(ingest_runs.c.id == run_id, ingest_runs.c.status == RunStatus.RUNNING.value)
-            .values(
-                status=final.value,
-                **counts,
-                batch_path=batch_path,
-                rejects_path=rejects_path,
-                error=error,
-                finished_at=clock.now(),
-            )
+    # Conditional update: a run finishes exactly once, even if two processes race.
+    updated = connection.execute(
+        ingest_runs.update()
+        .where(ingest_runs.c.id == run_id, ingest_runs.c.status == RunStatus.RUNNING.value)
+        .values(
+            status=final.value,
+            **counts,
+            batch_path=batch_path,
+            rejects_path=rejects_path,
+            error=error,
+            finished_at=clock.now(),
         )
-        if updated.rowcount != 1:
-            current = connection.execute(
-                sa.select(ingest_runs.c.status).where(ingest_runs.c.id == run_id)
-            ).scalar_one_or_none()
-            if current is None:
-                raise InputError(f"No ingest run with id {run_id!r}; pass an id returned by start_run.")
-            raise InputError(f"Ingest run {run_id} is already finished (status {current!r}); it cannot finish twice.")
-        row = connection.execute(sa.select(ingest_runs).where(ingest_runs.c.id == run_id)).one()
+    )
+    if updated.rowcount != 1:
+        current = connection.execute(
+            sa.select(ingest_runs.c.status).where(ingest_runs.c.id == run_id)
+        ).scalar_one_or_none()
+        if current is None:
+            raise InputError(f"No ingest run with id {run_id!r}; pass an id returned by start_run.")
+        raise InputError(f"Ingest run {run_id} is already finished (status {current!r}); it cannot finish twice.")
+    row = connection.execute(sa.select(ingest_runs).where(ingest_runs.c.id == run_id)).one()
     return IngestRun._from_row(row)
 
 
-def get_run(engine: Engine, run_id: str) -> IngestRun | None:
+def get_run(connection: sa.Connection, run_id: str) -> IngestRun | None:
     """The run with id ``run_id``, or ``None``."""
-    with engine.connect() as connection:
-        row = connection.execute(sa.select(ingest_runs).where(ingest_runs.c.id == run_id)).one_or_none()
+    row = connection.execute(sa.select(ingest_runs).where(ingest_runs.c.id == run_id)).one_or_none()
     return None if row is None else IngestRun._from_row(row)
 
 
-def list_runs(engine: Engine, table: str | None = None, limit: int = 50) -> list[IngestRun]:
+def list_runs(connection: sa.Connection, table: str | None = None, limit: int = 50) -> list[IngestRun]:
     """The most recent runs first, optionally of one table.
 
     Parameters
     ----------
-    engine : Engine
-        State database engine.
+    connection : Connection
+        Open connection of the state database, inside a transaction.
     table : str, optional
         Only runs into this canonical table.
     limit : int
@@ -203,11 +205,10 @@ def list_runs(engine: Engine, table: str | None = None, limit: int = 50) -> list
     if table is not None:
         query = query.where(ingest_runs.c.table_name == str(table_spec(table).name))
     query = query.order_by(ingest_runs.c.started_at.desc(), ingest_runs.c.id.desc()).limit(limit)
-    with engine.connect() as connection:
-        return [IngestRun._from_row(row) for row in connection.execute(query)]
+    return [IngestRun._from_row(row) for row in connection.execute(query)]
 
 
-def find_committed(engine: Engine, *, table: str, fingerprint: str) -> IngestRun | None:
+def find_committed(connection: sa.Connection, *, table: str, fingerprint: str) -> IngestRun | None:
     """The earliest committed run of ``fingerprint`` into ``table``, or ``None``: re-ingesting it adds nothing."""
     query = (
         sa.select(ingest_runs)
@@ -219,13 +220,12 @@ def find_committed(engine: Engine, *, table: str, fingerprint: str) -> IngestRun
         .order_by(ingest_runs.c.started_at, ingest_runs.c.id)
         .limit(1)
     )
-    with engine.connect() as connection:
-        row = connection.execute(query).one_or_none()
+    row = connection.execute(query).one_or_none()
     return None if row is None else IngestRun._from_row(row)
 
 
 def mark_interrupted(
-    engine: Engine, is_committed: Callable[[IngestRun], bool], clock: Clock = _SYSTEM_CLOCK
+    connection: sa.Connection, is_committed: Callable[[IngestRun], bool], clock: Clock = _SYSTEM_CLOCK
 ) -> list[IngestRun]:
     """Close runs left ``running`` by a crashed process.
 
@@ -236,8 +236,8 @@ def mark_interrupted(
 
     Parameters
     ----------
-    engine : Engine
-        State database engine.
+    connection : Connection
+        Open connection of the state database, inside a transaction.
     is_committed : callable
         ``IngestRun -> bool``.
     clock : Clock
@@ -248,28 +248,26 @@ def mark_interrupted(
     list of IngestRun
         The runs it closed, as they are now, oldest first.
     """
-    with engine.connect() as connection:
-        leftovers = [
-            IngestRun._from_row(row)
-            for row in connection.execute(
-                sa.select(ingest_runs)
-                .where(ingest_runs.c.status == RunStatus.RUNNING.value)
-                .order_by(ingest_runs.c.started_at, ingest_runs.c.id)
-            )
-        ]
+    leftovers = [
+        IngestRun._from_row(row)
+        for row in connection.execute(
+            sa.select(ingest_runs)
+            .where(ingest_runs.c.status == RunStatus.RUNNING.value)
+            .order_by(ingest_runs.c.started_at, ingest_runs.c.id)
+        )
+    ]
     closed = []
     for run in leftovers:
         committed = is_committed(run)
-        with engine.begin() as connection:
-            connection.execute(
-                ingest_runs.update()
-                .where(ingest_runs.c.id == run.id, ingest_runs.c.status == RunStatus.RUNNING.value)
-                .values(
-                    status=(RunStatus.COMMITTED if committed else RunStatus.FAILED).value,
-                    error=None if committed else "interrupted",
-                    finished_at=clock.now(),
-                )
+        connection.execute(
+            ingest_runs.update()
+            .where(ingest_runs.c.id == run.id, ingest_runs.c.status == RunStatus.RUNNING.value)
+            .values(
+                status=(RunStatus.COMMITTED if committed else RunStatus.FAILED).value,
+                error=None if committed else "interrupted",
+                finished_at=clock.now(),
             )
-            row = connection.execute(sa.select(ingest_runs).where(ingest_runs.c.id == run.id)).one()
+        )
+        row = connection.execute(sa.select(ingest_runs).where(ingest_runs.c.id == run.id)).one()
         closed.append(IngestRun._from_row(row))
     return closed

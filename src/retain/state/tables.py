@@ -6,14 +6,27 @@ describes the current head so that queries are typed. A test checks that both ag
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["NAMING_CONVENTION", "RunStatus", "UTCDateTime", "customer_profiles", "ingest_runs", "metadata"]
+from retain.contract.profile import PROFILE, ProfileType
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "PROFILE_INDEXES",
+    "ProfileTimestamp",
+    "RunStatus",
+    "UTCDateTime",
+    "customer_profiles",
+    "epoch_micros",
+    "ingest_runs",
+    "metadata",
+    "workspace",
+]
 
 # Deterministic constraint names: Alembic batch mode on SQLite can only drop or alter named constraints.
 NAMING_CONVENTION = {
@@ -89,18 +102,85 @@ ingest_runs = sa.Table(
 )
 
 
+class ProfileTimestamp(sa.TypeDecorator[datetime]):
+    """Timestamps of profile columns: ``timestamptz`` on PostgreSQL, integer microseconds since 1970 on SQLite.
+
+    A refresh writes up to millions of profile rows; SQLite has no timestamp type, and formatting every value as
+    text (what :class:`UTCDateTime` does) costs about a second per column per million rows, while integers come
+    straight out of Arrow. Comparisons in SQL still work: bound datetimes are converted the same way.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"timestamp {value!r} has no time zone; pass a timezone-aware datetime (UTC)")
+        value = value.astimezone(UTC)
+        return epoch_micros(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return _EPOCH + timedelta(microseconds=value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_micros(value: datetime) -> int:
+    """Microseconds from 1970-01-01 UTC to ``value`` (timezone-aware), exactly."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _profile_type(kind: ProfileType) -> sa.types.TypeEngine[Any]:
+    return {
+        ProfileType.STRING: sa.Text(),
+        ProfileType.INTEGER: sa.BigInteger(),
+        ProfileType.FLOAT: sa.Float(),
+        ProfileType.BOOLEAN: sa.Boolean(),
+        ProfileType.TIMESTAMP: ProfileTimestamp(),
+    }[kind]
+
+
+workspace = sa.Table(
+    "workspace",
+    metadata,
+    # One row: the workspace this database belongs to (a second workspace opening it is refused) and the marts
+    # snapshot that is current, switched in the transaction that writes that snapshot's profiles.
+    sa.Column("slot", sa.Integer, sa.CheckConstraint("slot = 1", name="one_row"), primary_key=True),
+    sa.Column("workspace_id", sa.String(36), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),  # where the workspace was last opened from (for the message)
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+    sa.Column("snapshot_id", sa.String(64), nullable=True),
+    sa.Column("snapshot_as_of", UTCDateTime, nullable=True),
+    sa.Column("switched_at", UTCDateTime, nullable=True),
+)
+
+PROFILE_INDEXES = ("lifecycle_state", "rfm_segment", "risk_rank", "band")
+"""Profile columns indexed in ``customer_profiles`` (the filters of lists in the API and dashboard)."""
+
 customer_profiles = sa.Table(
     "customer_profiles",
     metadata,
+    # One typed column per column of the profile spec (retain.contract.profile.PROFILE).
     sa.Column("customer_id", sa.String(255), primary_key=True),
-    sa.Column("snapshot_id", sa.String(64), nullable=False, index=True),  # marts snapshot the row comes from
-    sa.Column("as_of", UTCDateTime, nullable=False),  # instant the profile describes
-    # A few typed copies of profile fields, for filtering and sorting in SQL (API, dashboard, playbooks).
-    sa.Column("lifecycle", sa.String(32), nullable=True, index=True),
-    sa.Column("rfm_segment", sa.String(32), nullable=True, index=True),
-    sa.Column("mrr", sa.Float, nullable=True),
-    sa.Column("total_revenue", sa.Float, nullable=True),
-    sa.Column("days_since_last_order", sa.Integer, nullable=True),
-    sa.Column("profile", sa.Text, nullable=False),  # the full profile row as a JSON object
-    sa.Column("refreshed_at", UTCDateTime, nullable=False),  # when the refresh that wrote the row ran
+    *(
+        sa.Column(column.name, _profile_type(column.type), nullable=True, index=column.name in PROFILE_INDEXES)
+        for column in PROFILE
+        if column.name != "customer_id"
+    ),
+    sa.Column("segments", sa.Text, nullable=True),  # JSON array of the user-defined segments the customer is in
+    sa.Column("row_hash", sa.BigInteger, nullable=False),  # hash of the row: a refresh rewrites only changed rows
+    sa.Column("snapshot_id", sa.String(64), nullable=False),  # the snapshot that last wrote the row
 )
