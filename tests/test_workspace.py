@@ -9,6 +9,7 @@ import pytest
 
 from retain.clock import FixedClock
 from retain.errors import WorkspaceError
+from retain.services import table_summaries
 from retain.workspace import Workspace
 
 ORDERS = pd.DataFrame(
@@ -39,7 +40,7 @@ def test_ingest_logs_runs_in_the_state_database(tmp_path, database_url):
     assert run.started_at == clock.now() and run.finished_at == clock.now()
     assert run.fingerprint == result.fingerprint
 
-    summary = {s.table: s for s in ws.summary()}
+    summary = {s.table: s for s in table_summaries(ws)}
     orders = summary["orders"]
     assert (orders.rows, orders.batches, orders.rejected_rows) == (2, 1, 1)
     assert orders.first == datetime(2025, 1, 5, tzinfo=UTC) and orders.last == datetime(2025, 2, 6, tzinfo=UTC)

@@ -1,17 +1,15 @@
 """The workspace: one folder holding settings, the lake, the marts, models and the state database.
 
-``Workspace`` is the façade the CLI, the API and notebooks call; it wires settings, lake, state and engine
-together and keeps the interfaces thin.
+``Workspace`` is the façade the services (``retain.services``) take: it wires settings, lake, state database,
+locks and engine together. Interfaces (CLI, API, report, notebooks) open a workspace and call a service with it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -21,13 +19,18 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from retain.clock import Clock, SystemClock
-from retain.contract.tables import TABLES, TableName
+from retain.contract.tables import TableName
 from retain.errors import InputError, WorkspaceError
+from retain.facts import Facts
 from retain.ingest.pipeline import IngestOptions, IngestResult, IngestStatus, Progress, ingest
 from retain.lake import Lake, read_table
 from retain.settings import CONFIG_FILE_NAME, Settings, default_toml
 from retain.state import (
+    AdvisoryLocks,
+    FileLocks,
     IngestRun,
+    LockName,
+    Locks,
     RunStatus,
     finish_run,
     list_runs,
@@ -36,21 +39,14 @@ from retain.state import (
     start_run,
     upgrade,
 )
+from retain.state.db import shown_url
+from retain.state.workspace_row import claim_database
 
-__all__ = ["TableSummary", "Workspace"]
+__all__ = ["WORKSPACE_ID_FILE", "Workspace"]
 
 _FOLDERS = ("data", "marts", "models", "playbooks")
-_LOCK_FILE = ".retain.lock"
-
-
-@dataclass(frozen=True)
-class TableSummary:
-    table: str
-    rows: int
-    first: datetime | None
-    last: datetime | None
-    batches: int
-    rejected_rows: int
+WORKSPACE_ID_FILE = "workspace.id"
+"""File in the workspace folder holding its id (a UUID): what the state database and the locks know it by."""
 
 
 class Workspace:
@@ -86,12 +82,62 @@ class Workspace:
             )
         workspace = cls(Settings.load(path, **overrides), clock=clock)
         upgrade(workspace.settings.resolved_database_url)
+        with workspace.transaction() as connection:
+            claim_database(
+                connection,
+                workspace_id=workspace.id,
+                path=str(workspace.path.resolve()),
+                now=workspace.clock.now(),
+                database=shown_url(workspace.settings.resolved_database_url),
+            )
         return workspace
+
+    @cached_property
+    def id(self) -> str:
+        """The workspace's id (``workspace.id``, created on first use): how the state database knows it."""
+        file = self.path / WORKSPACE_ID_FILE
+        if not file.is_file():
+            temp = file.with_name(f".{file.name}.{os.getpid()}")
+            temp.write_text(str(uuid.uuid4()) + "\n")
+            try:
+                os.link(temp, file)  # atomic and never overwrites: two first opens agree on one id
+            except FileExistsError:
+                pass
+            finally:
+                temp.unlink(missing_ok=True)
+        value = file.read_text().strip()
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise WorkspaceError(
+                f"{file} does not hold a workspace id (found {value[:40]!r}); restore it from a backup, or delete it "
+                "if this workspace has its own state database (a new id is then created)."
+            ) from None
 
     @cached_property
     def state(self) -> sa.Engine:
         """SQLAlchemy engine of the state database."""
         return make_engine(self.settings.resolved_database_url)
+
+    def transaction(self) -> AbstractContextManager[sa.Connection]:
+        """One unit of work on the state database: everything done on the connection commits together or not at
+        all (rolled back on an exception)."""
+        return self.state.begin()
+
+    def connect(self) -> AbstractContextManager[sa.Connection]:
+        """A connection for reading the state database."""
+        return self.state.connect()
+
+    @cached_property
+    def locks(self) -> Locks:
+        """The workspace's named locks: file locks with SQLite, advisory locks with PostgreSQL (several hosts)."""
+        if self.state.dialect.name == "postgresql":
+            return AdvisoryLocks(self.state, self.id)
+        return FileLocks(self.path)
+
+    def facts(self) -> Facts:
+        """The lake as it is now, fixed: every table a job reads comes from this one list of batches."""
+        return Facts(self.backend, self.lake.view())
 
     @cached_property
     def backend(self) -> ibis.BaseBackend:
@@ -107,26 +153,20 @@ class Workspace:
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
         """One writer at a time per workspace; a second one fails fast instead of interleaving batches."""
-        with open(self.path / _LOCK_FILE, "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise WorkspaceError(
-                    f"Another retain process is writing to {self.path}; wait for it to finish and retry."
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with self.locks.hold(
+            LockName.INGEST, busy=f"Another retain process is writing to {self.path}; wait for it to finish and retry."
+        ):
+            yield
 
     def recover(self) -> list[IngestRun]:
-        """Close the run log of ingests killed mid-way and delete their invisible leftovers."""
+        """Close the run log of ingests killed mid-way and delete their invisible leftovers (under the lock)."""
         self.lake.remove_stale_temp_files(older_than_seconds=0)
-        return mark_interrupted(
-            self.state,
-            lambda run: self.lake.find_batch(run.table_name, run.fingerprint) is not None,
-            clock=self.clock,
-        )
+        with self.transaction() as connection:
+            return mark_interrupted(
+                connection,
+                lambda run: self.lake.find_batch(run.table_name, run.fingerprint) is not None,
+                clock=self.clock,
+            )
 
     def ingest(
         self,
@@ -158,9 +198,14 @@ class Workspace:
 
             def on_start(fingerprint: str, batch_id: str) -> None:
                 nonlocal run_id
-                run_id = start_run(
-                    self.state, table=str(table), source=_describe(source), fingerprint=fingerprint, clock=self.clock
-                )
+                with self.transaction() as connection:
+                    run_id = start_run(
+                        connection,
+                        table=str(table),
+                        source=_describe(source),
+                        fingerprint=fingerprint,
+                        clock=self.clock,
+                    )
 
             try:
                 result = ingest(
@@ -168,8 +213,7 @@ class Workspace:
                 )
             except Exception as exc:
                 if run_id is not None:
-                    finish_run(
-                        self.state,
+                    self._finish(
                         run_id,
                         status=RunStatus.FAILED,
                         rows_read=0,
@@ -178,13 +222,11 @@ class Workspace:
                         batch_path=None,
                         rejects_path=None,
                         error=str(exc)[:2000],
-                        clock=self.clock,
                     )
                 raise
             if run_id is not None:
                 status = RunStatus.COMMITTED if result.status is IngestStatus.COMMITTED else RunStatus.FAILED
-                finish_run(
-                    self.state,
+                self._finish(
                     run_id,
                     status=status,
                     rows_read=result.rows_read,
@@ -193,31 +235,17 @@ class Workspace:
                     batch_path=_str(result.batch_path),
                     rejects_path=_str(result.rejects_path),
                     error=None if result.ok else "no row could be accepted; see the rejects file",
-                    clock=self.clock,
                 )
             return result
 
-    def runs(self, table: str | None = None, limit: int = 50) -> list[IngestRun]:
-        return list_runs(self.state, table=table, limit=limit)
+    def _finish(self, run_id: str, **outcome: object) -> None:
+        with self.transaction() as connection:
+            finish_run(connection, run_id, clock=self.clock, **outcome)  # type: ignore[arg-type]
 
-    def summary(self) -> list[TableSummary]:
-        """Rows, time range, batches and rejected rows per canonical table."""
-        rejected: dict[str, int] = {}
-        for run in list_runs(self.state, limit=100_000):
-            if run.status in (RunStatus.COMMITTED, RunStatus.FAILED):
-                rejected[run.table_name] = rejected.get(run.table_name, 0) + run.rows_rejected
-        out = []
-        for name, spec in TABLES.items():
-            files = self.lake.batch_files(name)
-            rows, first, last = 0, None, None
-            if files:
-                t = self.table(name)
-                stats = self.backend.to_pyarrow(
-                    t.aggregate(rows=t.count(), first=t[spec.time_column].min(), last=t[spec.time_column].max())
-                ).to_pylist()[0]
-                rows, first, last = stats["rows"], stats["first"], stats["last"]
-            out.append(TableSummary(str(name), rows, first, last, len(files), rejected.get(str(name), 0)))
-        return out
+    def runs(self, table: str | None = None, limit: int = 50) -> list[IngestRun]:
+        """The latest ingest runs, newest first (of one table when given)."""
+        with self.connect() as connection:
+            return list_runs(connection, table=table, limit=limit)
 
 
 def _describe(source: object) -> str:

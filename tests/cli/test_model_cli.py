@@ -17,8 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 from scoring_builders import build_workspace
 
 from retain.cli.main import app
-from retain.models.scoring import score_workspace
-from retain.models.training import churn_registry
+from retain.services import churn_registry, score
 from retain.workspace import Workspace
 
 runner = CliRunner(env={"COLUMNS": "250"})
@@ -42,7 +41,7 @@ def trained(tmp_path_factory) -> Path:
 def test_train_prints_the_backtest_and_saves_a_version(trained):
     result = _run("model", "evaluate", "-w", str(trained))
     assert result.exit_code == 0, result.output
-    meta = churn_registry(Workspace.open(trained)).metadata()
+    meta = churn_registry(Workspace.open(trained)).metadata().model_dump(mode="json")
     metrics = meta["backtest"]["metrics"]
     out = result.output
     assert "Model v1 · subscription churn within 90 days" in out
@@ -67,7 +66,7 @@ def test_at_risk_json_is_the_ranked_top_n(trained):
     rows = data["customers"]
     assert data["model_version"] == "v1" and data["horizon_days"] == 90
     assert [r["rank"] for r in rows] == [1, 2, 3, 4]
-    expected = score_workspace(Workspace.open(trained), top=4)
+    expected = score(Workspace.open(trained), top=4).ranked
     assert data["customers_scored"] == len(expected)
     assert [r["customer_id"] for r in rows] == expected["customer_id"].head(4).tolist()
     for row in rows:

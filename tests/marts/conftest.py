@@ -26,13 +26,12 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """600 synthetic subscribers over 15 months with a trained churn model (v1), refreshed once."""
     import sys
 
-    from retain.marts import refresh
-    from retain.models.training import train_workspace
+    from retain.services import refresh, train
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
     from scoring_builders import build_workspace
 
     ws = build_workspace(tmp_path_factory.mktemp("risk"), customers=600, model="subscription")
-    train_workspace(ws)
+    train(ws)
     refresh(ws)
     return ws

@@ -1,21 +1,21 @@
-"""Profiles in the state DB: batched upsert on SQLite and PostgreSQL, no duplicates, typed columns, pruning."""
+"""Profiles in the state DB on SQLite and PostgreSQL: typed columns, only changed rows rewritten, removals."""
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from retain.contract.profile import PROFILE
 from retain.errors import InputError
 from retain.state import make_engine, upgrade
-from retain.state.profiles import count_profiles, get_profile, list_profiles, upsert_profiles
+from retain.state.profiles import PROFILE_WRITE_COLUMNS, count_profiles, get_profile, list_profiles, write_profiles
 from retain.state.tables import customer_profiles
 
-AS_OF = datetime(2024, 4, 15, 12, tzinfo=UTC)
-RAN = datetime(2024, 5, 1, 8, tzinfo=UTC)
+LAST_ORDER = datetime(2024, 4, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -26,76 +26,98 @@ def engine(database_url):
     engine.dispose()
 
 
-def _profiles(n: int, revenue: float) -> list[dict]:
-    return [
-        {
-            "customer_id": f"c{i:03d}",
-            "lifecycle": "active" if i % 2 else "dormant",
-            "rfm_segment": "Champions" if i < 3 else "Lost",
-            "mrr": 10.0 * i,
-            "total_revenue": revenue + i,
-            "days_since_last_order": i,
-            "last_order_at": datetime(2024, 4, 1, tzinfo=UTC),
-            "aov": math.nan,
-        }
-        for i in range(n)
-    ]
+def _profiles(n: int, revenue: float) -> pa.Table:
+    """``n`` customers c000…: every profile column (null unless set below) and their segments as JSON."""
+    rows = {name: [None] * n for name in PROFILE_WRITE_COLUMNS}
+    rows["customer_id"] = [f"c{i:03d}" for i in range(n)]
+    rows["lifecycle_state"] = ["active" if i % 2 else "dormant" for i in range(n)]
+    rows["rfm_segment"] = ["Champions" if i < 3 else "Lost" for i in range(n)]
+    rows["mrr"] = [10.0 * i for i in range(n)]
+    rows["total_revenue"] = [revenue + i for i in range(n)]
+    rows["days_since_last_order"] = list(range(n))
+    rows["last_order_at"] = [LAST_ORDER] * n
+    rows["aov"] = [math.nan] * n  # NaN is stored as null (the same on both databases)
+    rows["name"] = ['Zoë, "the" tester\nline 2' if i == 4 else f"Customer {i}" for i in range(n)]
+    rows["segments"] = ['["big_spenders"]' if i < 2 else "[]" for i in range(n)]
+    schema = PROFILE.arrow_schema().append(pa.field("segments", pa.string()))
+    return pa.table(rows, schema=schema)
 
 
-def test_second_upsert_updates_rows_without_duplicates(engine):
-    assert (
-        upsert_profiles(engine, _profiles(25, 100.0), snapshot_id="snap-1", as_of=AS_OF, refreshed_at=RAN, batch_size=7)
-        == 25
-    )
-    assert count_profiles(engine) == 25
-    first = get_profile(engine, "c004")
-    assert (first.snapshot_id, first.lifecycle, first.rfm_segment, first.mrr, first.total_revenue) == (
+def _write(engine, table: pa.Table, snapshot_id: str):
+    with engine.begin() as connection:
+        return write_profiles(connection, table, snapshot_id=snapshot_id)
+
+
+def test_typed_values_round_trip(engine):
+    result = _write(engine, _profiles(25, 100.0), "snap-1")
+    assert (result.written, result.unchanged, result.deleted) == (25, 0, 0)
+    with engine.connect() as connection:
+        assert count_profiles(connection) == 25
+        stored = get_profile(connection, "c004")
+    p = stored.profile
+    assert (stored.snapshot_id, p["lifecycle_state"], p["rfm_segment"], p["mrr"], p["total_revenue"]) == (
         "snap-1",
         "dormant",
         "Lost",
         40.0,
         104.0,
     )
-    assert first.days_since_last_order == 4 and first.as_of == AS_OF and first.refreshed_at == RAN
-    assert first.profile["last_order_at"] == "2024-04-01T00:00:00+00:00"
-    assert first.profile["aov"] is None  # NaN is not JSON: stored as null
+    assert p["days_since_last_order"] == 4 and p["last_order_at"] == LAST_ORDER  # microseconds and UTC kept
+    assert p["aov"] is None and p["p_churn"] is None
+    assert p["name"] == 'Zoë, "the" tester\nline 2'  # CSV quoting on PostgreSQL's COPY path
+    assert list(p) == PROFILE.names
+    assert stored.segments == [] and get_profile_segments(engine, "c001") == ["big_spenders"]
 
-    # The second refresh has 30 customers and new revenue: 25 updated, 5 inserted.
-    written = upsert_profiles(
-        engine, _profiles(30, 500.0), snapshot_id="snap-2", as_of=AS_OF, refreshed_at=RAN, batch_size=7
-    )
-    assert written == 30 and count_profiles(engine) == 30
+
+def get_profile_segments(engine, customer_id: str) -> list[str]:
     with engine.connect() as connection:
-        ids = connection.execute(sa.select(customer_profiles.c.customer_id)).scalars().all()
-        snapshots = set(connection.execute(sa.select(customer_profiles.c.snapshot_id)).scalars())
-    assert sorted(ids) == [f"c{i:03d}" for i in range(30)]
-    assert snapshots == {"snap-2"}
-    assert get_profile(engine, "c004").total_revenue == 504.0
-    assert json.loads(json.dumps(get_profile(engine, "c029").profile))["total_revenue"] == 529.0
+        return get_profile(connection, customer_id).segments
 
 
-def test_customers_missing_from_the_new_snapshot_are_removed(engine):
-    upsert_profiles(engine, _profiles(10, 1.0), snapshot_id="a", as_of=AS_OF, refreshed_at=RAN)
-    upsert_profiles(engine, _profiles(4, 1.0), snapshot_id="b", as_of=AS_OF, refreshed_at=RAN)
-    assert count_profiles(engine) == 4
-    assert get_profile(engine, "c009") is None
+def test_only_changed_rows_are_rewritten_and_departed_customers_removed(engine):
+    _write(engine, _profiles(30, 100.0), "snap-1")
+    changed = _profiles(28, 100.0)  # c028 and c029 left
+    revenue = changed["total_revenue"].to_pylist()
+    revenue[7] = 999.0  # one customer bought something
+    changed = changed.set_column(changed.schema.get_field_index("total_revenue"), "total_revenue", pa.array(revenue))
+    result = _write(engine, changed, "snap-2")
+    assert (result.written, result.unchanged, result.deleted) == (1, 27, 2)
+    with engine.connect() as connection:
+        assert count_profiles(connection) == 28
+        assert get_profile(connection, "c029") is None
+        assert get_profile(connection, "c007").profile["total_revenue"] == 999.0
+        by_snapshot = dict(
+            connection.execute(
+                sa.select(customer_profiles.c.snapshot_id, sa.func.count()).group_by(customer_profiles.c.snapshot_id)
+            ).all()
+        )
+    assert by_snapshot == {"snap-1": 27, "snap-2": 1}  # the row hash said the other 27 had not changed
+    again = _write(engine, changed, "snap-3")
+    assert (again.written, again.unchanged, again.deleted) == (0, 28, 0)
 
 
 def test_filters_by_typed_columns(engine):
-    upsert_profiles(engine, _profiles(10, 1.0), snapshot_id="a", as_of=AS_OF, refreshed_at=RAN)
-    assert [p.customer_id for p in list_profiles(engine, rfm_segment="Champions")] == ["c000", "c001", "c002"]
-    assert [p.customer_id for p in list_profiles(engine, lifecycle="active", rfm_segment="Lost")] == [
-        "c003",
-        "c005",
-        "c007",
-        "c009",
-    ]
+    _write(engine, _profiles(10, 1.0), "a")
+    with engine.connect() as connection:
+        champions = [p.customer_id for p in list_profiles(connection, rfm_segment="Champions")]
+        lost_active = [p.customer_id for p in list_profiles(connection, lifecycle_state="active", rfm_segment="Lost")]
+        recent = connection.execute(
+            sa.select(customer_profiles.c.customer_id).where(customer_profiles.c.last_order_at >= LAST_ORDER)
+        ).scalars()
+        assert len(list(recent)) == 10  # a timestamp compares in SQL on both databases
+    assert champions == ["c000", "c001", "c002"]
+    assert lost_active == ["c003", "c005", "c007", "c009"]
 
 
 def test_bad_rows_are_refused_and_nothing_is_written(engine):
-    rows = [*_profiles(3, 1.0), {"customer_id": "c001"}]
-    with pytest.raises(InputError, match="'c001' appears twice"):
-        upsert_profiles(engine, rows, snapshot_id="a", as_of=AS_OF, refreshed_at=RAN, batch_size=2)
-    assert count_profiles(engine) == 0  # one transaction: the first batch was rolled back too
+    table = _profiles(3, 1.0)
+    twice = pa.concat_tables([table, table.slice(1, 1)])
+    with pytest.raises(InputError, match=r"Customer\(s\) \['c001'\] appear twice"):
+        _write(engine, twice, "a")
+    no_id = table.set_column(0, "customer_id", pa.array([None, "c1", "c2"], pa.string()))
     with pytest.raises(InputError, match="no customer_id"):
-        upsert_profiles(engine, [{"lifecycle": "active"}], snapshot_id="a", as_of=AS_OF, refreshed_at=RAN)
+        _write(engine, no_id, "a")
+    with pytest.raises(InputError, match=r"lack column\(s\) \['segments'\]"):
+        _write(engine, table.drop_columns(["segments"]), "a")
+    with engine.connect() as connection:
+        assert count_profiles(connection) == 0

@@ -18,7 +18,8 @@ import pytest
 from marts_builders import build_tiny
 
 from retain.errors import InputError
-from retain.marts import marts_store, refresh
+from retain.services import current_snapshot, refresh
+from retain.state.workspace_row import current_snapshot as current_snapshot_row
 from retain.workspace import Workspace
 
 AS_OF = datetime(2024, 4, 15, 12, tzinfo=UTC)
@@ -34,9 +35,10 @@ def test_default_as_of_is_the_latest_fact_and_id_sorts_by_as_of_then_creation(re
     assert result.as_of == AS_OF
     assert result.snapshot_id == "20240415T120000Z_20240501T080000000000Z"
     assert result.model == "subscription" and result.engine == "duckdb"
-    current = marts_store(tiny_workspace).current()
+    current = current_snapshot(tiny_workspace)
     assert current.id == result.snapshot_id
-    assert (tiny_workspace.path / "marts" / "CURRENT").read_text().strip() == result.snapshot_id
+    with tiny_workspace.connect() as connection:  # the state database holds which snapshot is current
+        assert current_snapshot_row(connection).snapshot_id == result.snapshot_id
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def refreshed(tmp_path_factory):
 
 
 def test_retention_series_by_month_quarter_year(refreshed):
-    snapshot = marts_store(refreshed[0]).current()
+    snapshot = current_snapshot(refreshed[0])
     months = _month(snapshot.read("retention"))
     got = [
         (
@@ -82,7 +84,7 @@ def test_retention_series_by_month_quarter_year(refreshed):
 
 
 def test_mrr_movements_and_summary(refreshed):
-    snapshot = marts_store(refreshed[0]).current()
+    snapshot = current_snapshot(refreshed[0])
     movements = [
         (r["period_start"].date(), r["customer_id"], r["movement"], r["mrr_change"])
         for r in snapshot.read("mrr_movements").to_pylist()
@@ -105,7 +107,7 @@ def test_mrr_movements_and_summary(refreshed):
 
 
 def test_commerce_and_rfm(refreshed):
-    snapshot = marts_store(refreshed[0]).current()
+    snapshot = current_snapshot(refreshed[0])
     months = _month(snapshot.read("commerce"))
     assert [(r["revenue"], r["orders"], r["aov"]) for r in months[:3]] == [
         (100.0, 1, 100.0),
@@ -140,12 +142,12 @@ def test_manifest_records_rows_engine_and_durations(refreshed):
 def test_explicit_as_of_on_a_boundary_has_no_partial_period(tiny_workspace):
     result = refresh(tiny_workspace, as_of=date(2024, 3, 1))
     assert result.as_of == datetime(2024, 3, 1, tzinfo=UTC)
-    months = _month(marts_store(tiny_workspace).current().read("retention"))
+    months = _month(current_snapshot(tiny_workspace).read("retention"))
     assert [(r["period_start"].date(), r["end_customers"], r["complete"]) for r in months] == [
         (date(2024, 1, 1), 3, True),
         (date(2024, 2, 1), 2, True),
     ]
-    rfm = marts_store(tiny_workspace).current().read("rfm").to_pylist()
+    rfm = current_snapshot(tiny_workspace).read("rfm").to_pylist()
     # The Mar 5 order is after as_of: c1 has one order (Jan 10), c2 one (Feb 1, more recent).
     assert [(r["customer_id"], r["frequency"], r["recency_days"]) for r in rfm] == [("c1", 1, 51), ("c2", 1, 29)]
 
@@ -154,16 +156,16 @@ def test_progress_is_reported_per_mart(tiny_workspace):
     calls = []
     result = refresh(tiny_workspace, progress=lambda mart, done, total: calls.append((mart, done, total)))
     total = calls[0][2]
-    assert [done for _, done, _ in calls] == list(range(total + 1))
-    assert calls[-1] == ("done", total, total)
-    assert {mart for mart, _, _ in calls[:-1]} >= set(result.rows)
+    assert [done for _, done, _ in calls] == [*range(total), total, total]
+    assert calls[-2:] == [("profiles", total, total), ("done", total, total)]
+    assert {mart for mart, _, _ in calls[:-2]} >= set(result.rows)
 
 
 def test_empty_workspace_and_as_of_before_the_data_are_clear_errors(tmp_path, tiny_workspace):
     empty = Workspace.init(tmp_path / "empty")
     with pytest.raises(InputError, match=r"holds no data yet.*retain ingest"):
         refresh(empty)
-    assert marts_store(empty).current() is None
+    assert current_snapshot(empty) is None
     with pytest.raises(InputError, match="before the first fact"):
         refresh(tiny_workspace, as_of=date(2023, 1, 1))
     assert not list((tiny_workspace.path / "marts").glob(".tmp-*"))

@@ -10,25 +10,45 @@ import pyarrow.compute as pc
 import pytest
 from marts_builders import build_synthetic, build_tiny
 
-from retain.marts import marts_store, refresh
+from retain.services import current_snapshot, marts_store, refresh
 from retain.state.profiles import count_profiles, get_profile
+
+
+def _count(ws) -> int:
+    with ws.connect() as connection:
+        return count_profiles(connection)
+
+
+def _profile(ws, customer_id: str):
+    with ws.connect() as connection:
+        return get_profile(connection, customer_id)
 
 
 def test_second_refresh_updates_profiles_without_duplicates(tmp_path, database_url):
     ws = build_tiny(tmp_path / "ws", database_url=database_url)
     first = refresh(ws)
-    assert first.profiles_written == 3 and count_profiles(ws.state) == 3
-    c1 = get_profile(ws.state, "c1")
-    assert (c1.total_revenue, c1.days_since_last_order, c1.lifecycle, c1.mrr) == (150.0, 41, "active", 10.0)
+    assert first.profiles_written == 3 and _count(ws) == 3
+    c1 = _profile(ws, "c1")
+    p = c1.profile
+    assert (p["total_revenue"], p["days_since_last_order"], p["lifecycle_state"], p["mrr"]) == (
+        150.0,
+        41,
+        "active",
+        10.0,
+    )
     assert c1.snapshot_id == first.snapshot_id
 
     second = refresh(ws, as_of=date(2024, 3, 1))  # before c1's second order
     assert second.snapshot_id != first.snapshot_id
-    assert count_profiles(ws.state) == 3
-    c1 = get_profile(ws.state, "c1")
-    assert (c1.total_revenue, c1.days_since_last_order, c1.snapshot_id) == (100.0, 51, second.snapshot_id)
-    assert c1.as_of == datetime(2024, 3, 1, tzinfo=UTC)
-    assert get_profile(ws.state, "c3").profile["subscription_status"] == "canceled"  # ended Feb 20
+    assert _count(ws) == 3
+    c1 = _profile(ws, "c1")
+    assert (c1.profile["total_revenue"], c1.profile["days_since_last_order"], c1.snapshot_id) == (
+        100.0,
+        51,
+        second.snapshot_id,
+    )
+    assert current_snapshot(ws).as_of == datetime(2024, 3, 1, tzinfo=UTC)
+    assert _profile(ws, "c3").profile["subscription_status"] == "canceled"  # ended Feb 20
 
 
 class _TickingClock:
@@ -46,9 +66,8 @@ def test_keeps_the_last_n_snapshots(tmp_path):
     ws = build_tiny(tmp_path / "ws", keep_snapshots=2)
     ws.clock = _TickingClock()
     ids = [refresh(ws, as_of=date(2024, 2, 1) if i % 2 else None).snapshot_id for i in range(3)]
-    store = marts_store(ws)
-    assert [s.id for s in store.snapshots()] == ids[1:]  # oldest-created first, the first one pruned
-    assert store.current().id == ids[2]
+    assert [s.id for s in marts_store(ws).snapshots()] == ids[1:]  # oldest-created first, the first one pruned
+    assert current_snapshot(ws).id == ids[2]
 
 
 def _active_at(subs: pd.DataFrame, t: pd.Timestamp) -> set[str]:
@@ -59,7 +78,7 @@ def _active_at(subs: pd.DataFrame, t: pd.Timestamp) -> set[str]:
 def test_synthetic_marts_match_an_independent_pandas_computation(tmp_path):
     ws = build_synthetic(tmp_path, customers=300)
     result = refresh(ws)
-    snapshot = marts_store(ws).current()
+    snapshot = current_snapshot(ws)
     raw = tmp_path / "synthetic-subscription"
     subs = pd.read_parquet(raw / "subscriptions.parquet")
     for column in ("started_at", "ended_at"):
@@ -86,7 +105,7 @@ def test_synthetic_marts_match_an_independent_pandas_computation(tmp_path):
             ids |= set(pd.read_parquet(path, columns=["customer_id"]).customer_id)
     profiles = snapshot.read("profiles")
     assert profiles.num_rows == len(ids) == result.profiles_written
-    assert count_profiles(ws.state) == len(ids)
+    assert _count(ws) == len(ids)
     assert set(snapshot.read("lifecycle").column("customer_id").to_pylist()) <= ids
     assert pc.sum(pc.is_null(profiles["lifecycle_state"])).as_py() < len(ids)
 
@@ -100,7 +119,7 @@ def test_pyspark_engine_gives_the_same_marts_as_duckdb(tmp_path, spark_backend):
     duck_result = refresh(duck)
     spark_result = refresh(spark)
     assert spark_result.engine == "pyspark" and spark_result.as_of == duck_result.as_of
-    a, b = marts_store(duck).current(), marts_store(spark).current()
+    a, b = current_snapshot(duck), current_snapshot(spark)
     assert set(b.marts) == set(a.marts) | {"segment_membership"}
     for name in a.marts:
         left, right = a.read(name).to_pandas(), b.read(name).to_pandas()

@@ -8,22 +8,19 @@ import math
 import pandas as pd
 import pytest
 
-from retain.marts import marts_store, refresh
 from retain.marts.builders_risk import NO_MODEL_REASON, PROFILE_RISK_COLUMNS, TOP_EXPLAINED
-from retain.marts.views import customer_view
-from retain.models.scoring import score_workspace
-from retain.models.training import churn_registry
+from retain.services import churn_registry, current_snapshot, customer_360, refresh, score
 from retain.state.profiles import get_profile
 
 
 @pytest.fixture(scope="module")
 def snapshot(trained_workspace):
-    return marts_store(trained_workspace).current()
+    return current_snapshot(trained_workspace)
 
 
 def test_at_risk_mart_is_the_workspace_ranked_at_the_snapshot_as_of(trained_workspace, snapshot):
     mart = snapshot.read("at_risk").to_pandas()
-    expected = score_workspace(trained_workspace, as_of=snapshot.as_of, top=TOP_EXPLAINED)
+    expected = score(trained_workspace, as_of=snapshot.as_of, top=TOP_EXPLAINED).ranked
     assert len(mart) == len(expected) > 100
     assert mart["customer_id"].tolist() == expected["customer_id"].tolist()
     for column in ("rank", "p_churn", "clv", "revenue_at_risk", "health"):
@@ -48,22 +45,25 @@ def test_profiles_carry_the_risk_columns_of_their_customer(trained_workspace, sn
     scored = merged["_merge"] == "both"
     assert scored.sum() == len(risk)
     for column in PROFILE_RISK_COLUMNS:
-        mine, theirs = merged.loc[scored, column], merged.loc[scored, f"{column}_risk"]
+        source = "rank" if column == "risk_rank" else f"{column}_risk"  # at_risk calls the position "rank"
+        mine, theirs = merged.loc[scored, column], merged.loc[scored, source]
         assert mine.isna().tolist() == theirs.isna().tolist(), column
         assert mine.dropna().tolist() == theirs.dropna().tolist(), column
         assert merged.loc[~scored, column].isna().all(), column
     # The customer 360 (CLI `retain customer`) and the state DB profile show the same numbers.
     top = risk.iloc[0]
-    view = customer_view(trained_workspace, snapshot, top["customer_id"])["profile"]
+    view = customer_360(trained_workspace, top["customer_id"]).profile
     assert view["p_churn"] == top["p_churn"] and view["reason_code"] == top["reason_code"]
-    stored = get_profile(trained_workspace.state, top["customer_id"]).profile
+    assert view["risk_rank"] == top["rank"] == 1 and view["reasons"] == top["reasons"]
+    with trained_workspace.connect() as connection:
+        stored = get_profile(connection, top["customer_id"]).profile
     assert stored["revenue_at_risk"] == pytest.approx(top["revenue_at_risk"], rel=1e-12)
     assert stored["playbook"] == top["playbook"] and stored["band"] == top["band"]
 
 
 def test_churn_calibration_mart_is_the_backtest_table_with_the_lift_per_decile(trained_workspace, snapshot):
     mart = snapshot.read("churn_calibration").to_pandas().sort_values("bin").reset_index(drop=True)
-    meta = churn_registry(trained_workspace).metadata()
+    meta = churn_registry(trained_workspace).metadata().model_dump(mode="json")
     table = pd.DataFrame(meta["backtest"]["calibration"])
     assert mart["bin"].tolist() == table["bin"].tolist() == list(range(10))
     assert mart["count"].sum() == meta["backtest"]["metrics"]["n"] == meta["rows"]["test"]
@@ -79,13 +79,14 @@ def test_churn_calibration_mart_is_the_backtest_table_with_the_lift_per_decile(t
     assert not math.isnan(mart.loc[0, "brier"])
 
 
-def test_without_a_model_the_risk_marts_are_skipped_and_profiles_unchanged(tiny_workspace):
+def test_without_a_model_the_risk_marts_are_skipped_and_the_risk_columns_null(tiny_workspace):
     result = refresh(tiny_workspace)
     assert result.skipped["at_risk"] == NO_MODEL_REASON == "no churn model trained; run `retain model train`"
     assert result.skipped["churn_calibration"] == NO_MODEL_REASON
     assert "at_risk" not in result.rows and "churn_calibration" not in result.rows
-    snapshot = marts_store(tiny_workspace).current()
+    snapshot = current_snapshot(tiny_workspace)
     assert not snapshot.has("at_risk") and not snapshot.has("churn_calibration")
-    columns = snapshot.read("profiles").column_names
-    assert not set(PROFILE_RISK_COLUMNS) & set(columns)
+    profiles = snapshot.read("profiles")
+    assert set(PROFILE_RISK_COLUMNS) <= set(profiles.column_names)  # the profile spec holds, model or not
+    assert all(profiles[column].null_count == 3 for column in PROFILE_RISK_COLUMNS)
     assert result.rows["profiles"] == 3

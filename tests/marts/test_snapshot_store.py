@@ -1,4 +1,5 @@
-"""The snapshot store: ids, the CURRENT pointer, pruning, leftovers of killed refreshes, the lock."""
+"""The snapshot store: ids, publishing, pruning, leftovers of killed refreshes; which one is current is the
+state database's (tests/marts/test_current_snapshot.py)."""
 
 from __future__ import annotations
 
@@ -34,41 +35,39 @@ def test_id_is_as_of_then_creation_and_round_trips():
         make_snapshot_id(datetime(2025, 1, 1), CREATED)
 
 
-def test_commit_publishes_and_current_points_at_the_newest_commit(tmp_path):
+def test_commit_publishes_the_snapshot_under_its_id(tmp_path):
     store = MartsStore(tmp_path / "marts")
-    assert store.current() is None
-    with pytest.raises(WorkspaceError, match="run `retain refresh` first"):
-        store.require_current()
+    assert store.snapshots() == []
     first = _write(store, AS_OF, CREATED, 1)
     # Same clock reading (a fixed clock): the second id moves by one microsecond instead of clashing.
     second = _write(store, AS_OF, CREATED, 2)
     assert second == make_snapshot_id(AS_OF, CREATED + timedelta(microseconds=1))
-    assert store.current().id == second
-    assert store.current().read("numbers").column("x").to_pylist() == [2]
+    assert store.get(second).read("numbers").column("x").to_pylist() == [2]
+    assert store.get(first).read("numbers").column("x").to_pylist() == [1]
     assert [s.id for s in store.snapshots()] == [first, second]
-    # A refresh with an older as_of, made later, is current although its id sorts first.
+    # Snapshots are listed by creation time: an older as_of made later comes last although its id sorts first.
     third = _write(store, AS_OF - timedelta(days=30), CREATED + timedelta(hours=1), 3)
-    assert third < first and store.current().id == third
+    assert third < first and [s.id for s in store.snapshots()] == [first, second, third]
     assert not list((tmp_path / "marts").glob(".tmp-*"))
+    assert not (tmp_path / "marts" / "CURRENT").exists()  # the state database says which one is current
 
 
 def test_missing_mart_names_the_available_ones(tmp_path):
     store = MartsStore(tmp_path / "marts")
-    _write(store, AS_OF, CREATED, 1)
+    snapshot_id = _write(store, AS_OF, CREATED, 1)
     with pytest.raises(WorkspaceError, match=r"has no 'rfm' mart.*available: numbers"):
-        store.current().read("rfm")
+        store.get(snapshot_id).read("rfm")
 
 
 def test_prune_keeps_the_newest_created_and_always_the_current(tmp_path):
     store = MartsStore(tmp_path / "marts")
     ids = [_write(store, AS_OF, CREATED + timedelta(minutes=i), i) for i in range(5)]
-    assert store.prune(3) == ids[:2]
+    assert store.prune(3, current=ids[4]) == ids[:2]
     assert [s.id for s in store.snapshots()] == ids[2:]
-    store.set_current(ids[2])  # e.g. a user rolled back
-    assert store.prune(1) == [ids[3]]
+    assert store.prune(1, current=ids[2]) == [ids[3]]  # e.g. the newest never became current
     assert [s.id for s in store.snapshots()] == [ids[2], ids[4]]
     with pytest.raises(InputError, match="at least 1"):
-        store.prune(0)
+        store.prune(0, current=None)
 
 
 def test_unfinished_snapshot_is_invisible_and_removed_by_the_next_writer(tmp_path):
@@ -76,26 +75,16 @@ def test_unfinished_snapshot_is_invisible_and_removed_by_the_next_writer(tmp_pat
     done = _write(store, AS_OF, CREATED, 1)
     writer = store.begin(store.new_id(AS_OF, CREATED + timedelta(hours=1)))
     writer.write("numbers", pa.table({"x": [99]}))  # killed here: no manifest, no rename
-    assert store.current().id == done
     assert [s.id for s in store.snapshots()] == [done]
     removed = store.remove_temporary()
     assert [p.name for p in removed] == [f".tmp-{writer.id}"]
     assert not writer.temp_path.exists()
 
 
-def test_current_naming_a_missing_snapshot_is_a_clear_error(tmp_path):
+def test_a_missing_snapshot_is_a_clear_error(tmp_path):
     store = MartsStore(tmp_path / "marts")
     _write(store, AS_OF, CREATED, 1)
-    (tmp_path / "marts" / "CURRENT").write_text("20990101T000000Z_20990101T000000000000Z\n")
-    with pytest.raises(WorkspaceError, match=r"missing or incomplete.*retain refresh"):
-        store.current()
-    with pytest.raises(WorkspaceError, match="not a complete snapshot"):
-        store.set_current("nope")
-
-
-def test_second_writer_fails_fast_while_the_lock_is_held(tmp_path):
-    first, second = MartsStore(tmp_path / "marts"), MartsStore(tmp_path / "marts")
-    with first.lock(), pytest.raises(WorkspaceError, match="Another `retain refresh`"), second.lock():
-        pass
-    with second.lock():  # released: usable again
-        pass
+    with pytest.raises(
+        WorkspaceError, match=r"'20990101T000000Z_20990101T000000000000Z' is missing or incomplete.*retain refresh"
+    ):
+        store.get("20990101T000000Z_20990101T000000000000Z")

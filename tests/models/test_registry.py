@@ -14,9 +14,40 @@ import sklearn
 
 from retain.errors import InputError, NotFittedError, WorkspaceError
 from retain.models.churn import ChurnModel
+from retain.models.metadata import TrainingRecord
 from retain.models.registry import ModelRegistry
 
 CREATED = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+
+
+def _record(horizon_days: int = 90, features: tuple[str, ...] = ("usage_drop", "plan")) -> TrainingRecord:
+    """A complete training record (what training hands the registry), with made-up backtest figures."""
+    day = datetime(2025, 1, 1, tzinfo=UTC)
+    return TrainingRecord(
+        business_model="subscription",
+        horizon_days=horizon_days,
+        data_range={"start": day, "end": datetime(2025, 12, 31, tzinfo=UTC)},
+        observation_dates=[day],
+        features=list(features),
+        rows={"total": 10, "positives": 2, "customers": 10, "train": 6, "test": 4},
+        backtest={
+            "train_dates": [day],
+            "test_dates": [day],
+            "metrics": {"roc_auc": 0.7},
+            "calibration": [
+                {
+                    "bin": 0,
+                    "count": 4,
+                    "positives": 1,
+                    "p_min": 0.1,
+                    "p_max": 0.3,
+                    "predicted_mean": 0.2,
+                    "observed_rate": 0.25,
+                    "gap": 0.05,
+                }
+            ],
+        },
+    )
 
 
 def _world(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -41,9 +72,9 @@ def fitted() -> tuple[ChurnModel, pd.DataFrame]:
 def test_round_trip_gives_identical_predictions_and_contributions(tmp_path, fitted):
     model, X = fitted
     registry = ModelRegistry(tmp_path / "churn")
-    saved = registry.save(model, {"features": ["usage_drop", "plan"]}, created_at=CREATED)
+    saved = registry.save(model, _record(), created_at=CREATED)
     loaded, metadata = registry.load()
-    assert saved.version == "v1" and metadata["version"] == "v1"
+    assert saved.version == "v1" and metadata.version == "v1"
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     pd.testing.assert_frame_equal(loaded.contributions(X), model.contributions(X))
     assert loaded.categories_ == model.categories_ == {"plan": ["basic", "pro", "team"]}
@@ -51,8 +82,8 @@ def test_round_trip_gives_identical_predictions_and_contributions(tmp_path, fitt
 
 def test_boosters_are_saved_as_lightgbm_text(tmp_path, fitted):
     model, X = fitted
-    saved = ModelRegistry(tmp_path / "churn").save(model, {}, created_at=CREATED)
-    assert saved.metadata["artifact"]["boosters"] == ["booster_0.txt", "booster_1.txt", "booster_2.txt"]
+    saved = ModelRegistry(tmp_path / "churn").save(model, _record(), created_at=CREATED)
+    assert saved.metadata.artifact.boosters == ["booster_0.txt", "booster_1.txt", "booster_2.txt"]
     encoded = model._layout.transform(X)
     for i, booster in enumerate(model.boosters_):
         text = (saved.path / f"booster_{i}.txt").read_text()
@@ -65,16 +96,16 @@ def test_current_pointer_follows_the_latest_save_and_can_be_moved(tmp_path, fitt
     model, _ = fitted
     registry = ModelRegistry(tmp_path / "churn")
     assert registry.current() is None and registry.versions() == []
-    registry.save(model, {"n": 1}, created_at=CREATED)
-    registry.save(model, {"n": 2}, created_at=CREATED)
+    registry.save(model, _record(horizon_days=30), created_at=CREATED)
+    registry.save(model, _record(horizon_days=60), created_at=CREATED)
     assert registry.versions() == ["v1", "v2"]
     assert registry.current() == "v2"
     assert (tmp_path / "churn" / "CURRENT").read_text() == "v2\n"
-    assert registry.metadata()["n"] == 2
+    assert registry.metadata().horizon_days == 60
     registry.set_current("v1")
     assert registry.current() == "v1"
-    assert registry.load()[1]["n"] == 1
-    assert [item.metadata["n"] for item in registry.list()] == [1, 2]
+    assert registry.load()[1].horizon_days == 30
+    assert [item.metadata.horizon_days for item in registry.list()] == [30, 60]
     with pytest.raises(InputError, match="no model version 'v7'; saved versions: \\['v1', 'v2'\\]"):
         registry.set_current("v7")
 
@@ -84,16 +115,16 @@ def test_versions_number_past_ten_in_numeric_order(tmp_path, fitted):
     registry = ModelRegistry(tmp_path / "churn")
     for folder in ("v1", "v2", "v9", "v10"):  # sorted as text, v10 would come before v2
         (tmp_path / "churn" / folder).mkdir(parents=True)
-    assert registry.save(model, {}, created_at=CREATED).version == "v11"
+    assert registry.save(model, _record(), created_at=CREATED).version == "v11"
     assert registry.versions() == ["v1", "v2", "v9", "v10", "v11"]
 
 
 def test_metadata_records_what_was_saved(tmp_path, fitted):
     model, _ = fitted
-    saved = ModelRegistry(tmp_path / "churn").save(model, {"features": ["usage_drop", "plan"]}, created_at=CREATED)
+    saved = ModelRegistry(tmp_path / "churn").save(model, _record(), created_at=CREATED)
     on_disk = json.loads((saved.path / "metadata.json").read_text())
-    assert on_disk == saved.metadata
-    assert on_disk["created_at"] == "2026-03-01T08:30:00+00:00"
+    assert on_disk == saved.metadata.model_dump(mode="json")
+    assert on_disk["created_at"] == "2026-03-01T08:30:00Z"
     assert on_disk["features"] == ["usage_drop", "plan"]
     assert on_disk["libraries"]["lightgbm"] == lgb.__version__
     assert on_disk["libraries"]["scikit-learn"] == sklearn.__version__
@@ -106,7 +137,7 @@ def test_metadata_records_what_was_saved(tmp_path, fitted):
 
 def test_a_changed_model_file_is_refused(tmp_path, fitted):
     model, _ = fitted
-    saved = ModelRegistry(tmp_path / "churn").save(model, {}, created_at=CREATED)
+    saved = ModelRegistry(tmp_path / "churn").save(model, _record(), created_at=CREATED)
     with open(saved.path / "model.joblib", "ab") as handle:
         handle.write(b"\0")
     with pytest.raises(WorkspaceError, match="does not match the checksum"):
@@ -121,20 +152,32 @@ def test_nothing_trained_yet_says_what_to_run(tmp_path):
 def test_unfitted_or_naive_time_is_refused(tmp_path, fitted):
     registry = ModelRegistry(tmp_path / "churn")
     with pytest.raises(NotFittedError):
-        registry.save(ChurnModel(), {}, created_at=CREATED)
+        registry.save(ChurnModel(), _record(), created_at=CREATED)
     with pytest.raises(InputError, match="no time zone"):
-        registry.save(fitted[0], {}, created_at=datetime(2026, 3, 1))
+        registry.save(fitted[0], _record(), created_at=datetime(2026, 3, 1))
     assert registry.versions() == []
 
 
 def test_a_half_written_version_is_invisible_and_cleaned_up(tmp_path, fitted):
     model, _ = fitted
     registry = ModelRegistry(tmp_path / "churn")
-    registry.save(model, {}, created_at=CREATED)
+    registry.save(model, _record(), created_at=CREATED)
     leftover = tmp_path / "churn" / ".tmp-v2"  # a save killed before its rename
     leftover.mkdir()
     (leftover / "model.joblib").write_bytes(b"partial")
     assert registry.versions() == ["v1"] and registry.current() == "v1"
-    assert registry.save(model, {}, created_at=CREATED).version == "v2"
+    assert registry.save(model, _record(), created_at=CREATED).version == "v2"
     assert not leftover.exists()
-    assert registry.load("v2")[1]["version"] == "v2"
+    assert registry.load("v2")[1].version == "v2"
+
+
+def test_a_damaged_metadata_file_is_refused_with_the_field(tmp_path, fitted):
+    model, _ = fitted
+    saved = ModelRegistry(tmp_path / "churn").save(model, _record(), created_at=CREATED)
+    data = json.loads((saved.path / "metadata.json").read_text())
+    data["horizon_days"] = "soon"
+    (saved.path / "metadata.json").write_text(json.dumps(data))
+    with pytest.raises(
+        WorkspaceError, match=r"metadata.json is missing or not the metadata of a retain model \(1 validation error"
+    ):
+        ModelRegistry(tmp_path / "churn").load()

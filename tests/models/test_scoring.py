@@ -8,6 +8,7 @@ probabilities from the saved model applied to freshly built features.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,7 @@ from scoring_builders import TRAINED_AT, build_workspace
 from retain.health import health_score
 from retain.models.churn.features import churn_features
 from retain.models.clv import BetaGeoModel, GammaGammaModel, predicted_clv, summary_from_orders
-from retain.models.scoring import score_workspace
-from retain.models.training import churn_registry, train_workspace, workspace_tables
+from retain.services import churn_registry, score, train
 
 TOP = 5
 
@@ -29,13 +29,13 @@ TOP = 5
 @pytest.fixture(scope="module")
 def subscription_ws(tmp_path_factory):
     ws = build_workspace(tmp_path_factory.mktemp("scoring-sub"), customers=600, model="subscription")
-    train_workspace(ws)
+    train(ws)
     return ws
 
 
 @pytest.fixture(scope="module")
 def subscription_scores(subscription_ws):
-    return score_workspace(subscription_ws, top=TOP)
+    return score(subscription_ws, top=TOP)
 
 
 def _raw(ws, name: str) -> pd.DataFrame:
@@ -43,9 +43,9 @@ def _raw(ws, name: str) -> pd.DataFrame:
 
 
 def test_training_metadata_describes_the_data(subscription_ws):
-    meta = churn_registry(subscription_ws).metadata()
+    meta = churn_registry(subscription_ws).metadata().model_dump(mode="json")
     assert meta["version"] == "v1"
-    assert meta["created_at"] == TRAINED_AT.isoformat()
+    assert datetime.fromisoformat(meta["created_at"]) == TRAINED_AT
     assert meta["business_model"] == "subscription"
     assert meta["horizon_days"] == 90
     assert meta["data_range"]["end"].startswith("2025-12-31")
@@ -66,40 +66,40 @@ def test_training_metadata_describes_the_data(subscription_ws):
 
 def test_population_is_the_customers_active_at_the_end_of_the_data(subscription_ws, subscription_scores):
     s = _raw(subscription_ws, "subscriptions")
-    as_of = pd.Timestamp(subscription_scores.attrs["as_of"])
+    as_of = pd.Timestamp(subscription_scores.as_of)
     running = (s["started_at"] <= as_of) & (s["ended_at"].isna() | (s["ended_at"] > as_of))
     active = set(s.loc[running & (s["status"] != "paused"), "customer_id"])
-    assert set(subscription_scores["customer_id"]) == active
-    assert len(subscription_scores) == len(active) > 100
-    assert subscription_scores["customer_id"].is_unique
+    assert set(subscription_scores.ranked["customer_id"]) == active
+    assert len(subscription_scores.ranked) == len(active) > 100
+    assert subscription_scores.ranked["customer_id"].is_unique
 
 
 def test_probabilities_are_the_saved_models_on_fresh_features(subscription_ws, subscription_scores):
     model, _ = churn_registry(subscription_ws).load()
-    as_of = pd.Timestamp(subscription_scores.attrs["as_of"]).to_pydatetime()
+    as_of = pd.Timestamp(subscription_scores.as_of).to_pydatetime()
     features = subscription_ws.backend.to_pyarrow(
-        churn_features(workspace_tables(subscription_ws), as_of=as_of)
+        churn_features(subscription_ws.facts().tables, as_of=as_of)
     ).to_pandas()
-    features = features.set_index("customer_id").loc[subscription_scores["customer_id"]]
+    features = features.set_index("customer_id").loc[subscription_scores.ranked["customer_id"]]
     expected = model.predict_proba(features[list(model.feature_names_in_)])[:, 1]
-    np.testing.assert_allclose(subscription_scores["p_churn"].to_numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(subscription_scores.ranked["p_churn"].to_numpy(), expected, rtol=1e-12)
     health = health_score(features.reset_index(), subscription_ws.settings.health)
-    np.testing.assert_array_equal(subscription_scores["health"].to_numpy(), health["health"].to_numpy())
-    np.testing.assert_array_equal(subscription_scores["band"].to_numpy(), health["band"].to_numpy())
+    np.testing.assert_array_equal(subscription_scores.ranked["health"].to_numpy(), health["health"].to_numpy())
+    np.testing.assert_array_equal(subscription_scores.ranked["band"].to_numpy(), health["band"].to_numpy())
 
 
 def test_subscription_clv_is_the_discounted_survival_sum(subscription_scores):
     # Written out independently: 60 monthly payments of MRR, paid while surviving, discounted 1 % a month.
-    p = subscription_scores["p_churn"].to_numpy()
+    p = subscription_scores.ranked["p_churn"].to_numpy()
     h = 1.0 - (1.0 - p) ** ((365.25 / 12) / 90)
     k = np.arange(60)[:, None]
-    expected = (subscription_scores["mrr"].to_numpy() * ((1.0 - h) ** k / 1.01**k)).sum(axis=0)
-    np.testing.assert_allclose(subscription_scores["clv"].to_numpy(), expected, rtol=1e-9)
-    assert (subscription_scores["mrr"] > 0).all()
+    expected = (subscription_scores.ranked["mrr"].to_numpy() * ((1.0 - h) ** k / 1.01**k)).sum(axis=0)
+    np.testing.assert_allclose(subscription_scores.ranked["clv"].to_numpy(), expected, rtol=1e-9)
+    assert (subscription_scores.ranked["mrr"] > 0).all()
 
 
 def test_ranked_by_revenue_at_risk(subscription_scores):
-    s = subscription_scores
+    s = subscription_scores.ranked
     np.testing.assert_allclose(s["revenue_at_risk"].to_numpy(), (s["p_churn"] * s["clv"]).to_numpy())
     assert s["rank"].tolist() == list(range(1, len(s) + 1))
     assert (np.diff(s["revenue_at_risk"].to_numpy()) <= 0).all()
@@ -118,7 +118,7 @@ def test_ranked_by_revenue_at_risk(subscription_scores):
 
 
 def test_only_the_top_n_are_explained(subscription_scores):
-    s = subscription_scores
+    s = subscription_scores.ranked
     head, rest = s.iloc[:TOP], s.iloc[TOP:]
     assert head["reasons"].map(lambda text: isinstance(text, str) and len(text) > 0).all()
     assert head["reason_code"].notna().all() and head["playbook"].notna().all()
@@ -127,23 +127,25 @@ def test_only_the_top_n_are_explained(subscription_scores):
 
 def test_as_of_in_the_past_scores_who_was_active_then(subscription_ws):
     at = pd.Timestamp("2025-06-01", tz="UTC")
-    past = score_workspace(subscription_ws, as_of=at.to_pydatetime(), top=2)
+    scored_past = score(subscription_ws, as_of=at.to_pydatetime(), top=2)
+    past = scored_past.ranked
     s = _raw(subscription_ws, "subscriptions")
     running = (s["started_at"] <= at) & (s["ended_at"].isna() | (s["ended_at"] > at))
     # A period that ends after ``at`` was still running then, whatever its final status.
     paused = s["status"] == "paused"
     assert set(past["customer_id"]) == set(s.loc[running & ~paused, "customer_id"])
-    assert past.attrs["as_of"] == "2025-06-01T00:00:00+00:00"
+    assert scored_past.as_of.isoformat() == "2025-06-01T00:00:00+00:00"
     assert past["reasons"].notna().sum() == 2
 
 
 def test_commerce_workspace_scores_buyers_with_bgnbd_clv(tmp_path_factory):
     ws = build_workspace(tmp_path_factory.mktemp("scoring-shop"), customers=600, model="commerce")
-    train_workspace(ws)
-    assert churn_registry(ws).metadata()["business_model"] == "commerce"
-    scores = score_workspace(ws, top=3)
+    train(ws)
+    assert churn_registry(ws).metadata().business_model == "commerce"
+    scored = score(ws, top=3)
+    scores = scored.ranked
     orders = _raw(ws, "orders")
-    as_of = pd.Timestamp(scores.attrs["as_of"])
+    as_of = pd.Timestamp(scored.as_of)
     buyers = set(orders.loc[(orders["status"] == "completed") & (orders["ordered_at"] <= as_of), "customer_id"])
     assert set(scores["customer_id"]) == buyers
     # CLV: BG/NBD + Gamma-Gamma fitted on the same orders, 12 months.

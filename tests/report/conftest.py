@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "marts"))
 from marts_builders import build_synthetic
 
-from retain.marts import Snapshot, marts_store, refresh
+from retain.services import Snapshot, current_snapshot, refresh
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -39,18 +39,18 @@ def synthetic_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     """A refreshed synthetic subscription workspace (every mart present) with two user segments."""
     ws = build_synthetic(tmp_path_factory.mktemp("report"), customers=300)
     refresh(ws)
-    return marts_store(ws).current()
+    return current_snapshot(ws)
 
 
 @pytest.fixture(scope="module")
 def trained_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     """600 synthetic subscribers over 15 months with a trained churn model, refreshed: the risk marts exist."""
-    from retain.models.training import train_workspace
+    from retain.services import train
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
     from scoring_builders import build_workspace
 
     ws = build_workspace(tmp_path_factory.mktemp("report-trained"), customers=600, model="subscription")
-    train_workspace(ws)
+    train(ws)
     refresh(ws)
-    return marts_store(ws).current()
+    return current_snapshot(ws)

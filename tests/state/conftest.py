@@ -19,3 +19,11 @@ def state_engine(database_url: str) -> Iterator[sa.Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def db(state_engine: sa.Engine) -> Iterator[sa.Connection]:
+    """An open connection on the migrated state database; repository functions run in its transaction."""
+    with state_engine.connect() as connection:
+        yield connection
+        connection.commit()

@@ -31,18 +31,18 @@ EXPECTED_COLUMNS = {
 
 
 def test_head_is_the_latest_revision():
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_upgrade_to_head_creates_ingest_runs(database_url):
     assert current_revision(database_url) is None
-    assert upgrade(database_url) == "0002"
-    assert current_revision(database_url) == "0002"
+    assert upgrade(database_url) == "0003"
+    assert current_revision(database_url) == "0003"
 
     engine = make_engine(database_url)
     try:
         inspector = sa.inspect(engine)
-        assert set(inspector.get_table_names()) == {"alembic_version", "ingest_runs", "customer_profiles"}
+        assert set(inspector.get_table_names()) == {"alembic_version", "ingest_runs", "customer_profiles", "workspace"}
         columns = {c["name"]: c for c in inspector.get_columns("ingest_runs")}
         assert set(columns) == set(EXPECTED_COLUMNS)
         for name, (nullable, python_type) in EXPECTED_COLUMNS.items():
@@ -70,7 +70,7 @@ def test_upgrade_twice_is_a_no_op_and_keeps_rows(database_url):
                     started_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
                 )
             )
-        assert upgrade(database_url) == "0002"
+        assert upgrade(database_url) == "0003"
         with engine.connect() as connection:
             rows = connection.execute(sa.select(ingest_runs.c.id, ingest_runs.c.rows_read)).all()
         assert rows == [("run-1", 0)]  # rows_read took its server default
@@ -116,5 +116,60 @@ def test_database_from_a_newer_retain_is_refused(database_url):
             connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     finally:
         engine.dispose()
-    with pytest.raises(ConfigError, match=r"revision '9999'.*up to '0002'"):
+    with pytest.raises(ConfigError, match=r"revision '9999'.*up to '0003'"):
         upgrade(database_url)
+
+
+def test_profiles_table_has_one_typed_column_per_profile_column(database_url):
+    from retain.contract.profile import PROFILE, ProfileType
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        columns = {c["name"]: c for c in sa.inspect(engine).get_columns("customer_profiles")}
+    finally:
+        engine.dispose()
+    assert list(columns) == [*PROFILE.names, "segments", "row_hash", "snapshot_id"]
+    sqlite = database_url.startswith("sqlite")
+    expected = {
+        ProfileType.STRING: str,
+        ProfileType.INTEGER: int,
+        ProfileType.FLOAT: float,
+        ProfileType.TIMESTAMP: int if sqlite else datetime,  # SQLite: integer microseconds since 1970
+    }
+    for column in PROFILE:
+        if column.name != "customer_id":
+            assert columns[column.name]["type"].python_type is expected[column.type], column.name
+
+
+def test_upgrade_from_0002_keeps_the_run_log_and_drops_the_json_profiles(database_url):
+    from alembic import command
+
+    from retain.state.migrate import alembic_config
+
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), "0002")
+            connection.execute(
+                ingest_runs.insert().values(
+                    id="run-1",
+                    table_name="orders",
+                    source="o.csv",
+                    fingerprint="f",
+                    status="committed",
+                    started_at=datetime(2024, 1, 2, tzinfo=UTC),
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO customer_profiles (customer_id, snapshot_id, as_of, profile, refreshed_at) "
+                    "VALUES ('C1', 's1', '2024-01-01', '{}', '2024-01-01')"
+                )
+            )
+        assert upgrade(database_url) == "0003"
+        with engine.connect() as connection:
+            assert connection.execute(sa.select(ingest_runs.c.id)).scalars().all() == ["run-1"]
+            assert connection.execute(sa.text("SELECT count(*) FROM customer_profiles")).scalar_one() == 0
+    finally:
+        engine.dispose()

@@ -26,13 +26,13 @@ T1 = datetime(2024, 3, 1, 9, 0, 42, 123456, tzinfo=UTC)
 T2 = datetime(2024, 3, 2, 8, 30, 0, tzinfo=UTC)
 
 
-def _start(engine, table="orders", source="orders.csv", fingerprint="sha256:aa", at=T0):
-    return start_run(engine, table=table, source=source, fingerprint=fingerprint, clock=FixedClock(at))
+def _start(connection, table="orders", source="orders.csv", fingerprint="sha256:aa", at=T0):
+    return start_run(connection, table=table, source=source, fingerprint=fingerprint, clock=FixedClock(at))
 
 
-def test_start_then_finish_committed(state_engine):
-    run_id = _start(state_engine)
-    started = get_run(state_engine, run_id)
+def test_start_then_finish_committed(db):
+    run_id = _start(db)
+    started = get_run(db, run_id)
     assert started == IngestRun(
         id=run_id,
         table_name="orders",
@@ -50,7 +50,7 @@ def test_start_then_finish_committed(state_engine):
     )
 
     finished = finish_run(
-        state_engine,
+        db,
         run_id,
         status="committed",
         rows_read=1000,
@@ -76,14 +76,14 @@ def test_start_then_finish_committed(state_engine):
         finished_at=T1,
     )
     assert finished == expected
-    assert get_run(state_engine, run_id) == expected
-    assert list_runs(state_engine) == [expected]
+    assert get_run(db, run_id) == expected
+    assert list_runs(db) == [expected]
 
 
-def test_finish_failed_keeps_the_error(state_engine):
-    run_id = _start(state_engine)
+def test_finish_failed_keeps_the_error(db):
+    run_id = _start(db)
     run = finish_run(
-        state_engine,
+        db,
         run_id,
         status=RunStatus.FAILED,
         rows_read=10,
@@ -102,29 +102,30 @@ def test_finish_failed_keeps_the_error(state_engine):
     )
 
 
-def test_timestamps_come_back_timezone_aware_utc(state_engine):
+def test_timestamps_come_back_timezone_aware_utc(db):
     # 11:00 at UTC+02:00 is 09:00 UTC: stored and returned as UTC on both backends.
     paris_summer = timezone(timedelta(hours=2))
-    run_id = _start(state_engine, at=datetime(2024, 7, 1, 11, 0, tzinfo=paris_summer))
-    run = get_run(state_engine, run_id)
+    run_id = _start(db, at=datetime(2024, 7, 1, 11, 0, tzinfo=paris_summer))
+    run = get_run(db, run_id)
     assert run.started_at == datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
     assert run.started_at.tzinfo is UTC
     assert run.started_at.hour == 9
 
 
 def test_naive_timestamps_are_refused(state_engine):
+    engine = state_engine
     # A naive datetime has no known zone: storing it as if it were UTC could shift it silently.
     row = dict(id="r", table_name="orders", source="s", fingerprint="f", status="running")
-    with pytest.raises(sa.exc.StatementError, match="has no time zone"), state_engine.begin() as connection:
+    with pytest.raises(sa.exc.StatementError, match="has no time zone"), engine.begin() as connection:
         connection.execute(ingest_runs.insert().values(**row, started_at=datetime(2024, 1, 1, 12, 0)))
 
 
-def test_mark_interrupted_commits_runs_whose_batch_exists_and_fails_the_others(state_engine):
-    landed = _start(state_engine, table="orders", fingerprint="f1", at=T0)
-    lost = _start(state_engine, table="customers", source="customers.csv", fingerprint="f2", at=T1)
-    done = _start(state_engine, table="events", source="events.jsonl", fingerprint="f3", at=T0)
+def test_mark_interrupted_commits_runs_whose_batch_exists_and_fails_the_others(db):
+    landed = _start(db, table="orders", fingerprint="f1", at=T0)
+    lost = _start(db, table="customers", source="customers.csv", fingerprint="f2", at=T1)
+    done = _start(db, table="events", source="events.jsonl", fingerprint="f3", at=T0)
     finish_run(
-        state_engine,
+        db,
         done,
         status="skipped",
         rows_read=5,
@@ -141,34 +142,34 @@ def test_mark_interrupted_commits_runs_whose_batch_exists_and_fails_the_others(s
         seen.append(run.id)
         return run.id == landed
 
-    closed = mark_interrupted(state_engine, batch_exists, clock=FixedClock(T2))
+    closed = mark_interrupted(db, batch_exists, clock=FixedClock(T2))
 
     assert seen == [landed, lost]  # only running rows are asked about, oldest first
     assert [(r.id, r.status, r.error, r.finished_at) for r in closed] == [
         (landed, RunStatus.COMMITTED, None, T2),
         (lost, RunStatus.FAILED, "interrupted", T2),
     ]
-    assert get_run(state_engine, landed).status is RunStatus.COMMITTED
-    assert get_run(state_engine, lost).status is RunStatus.FAILED
-    assert get_run(state_engine, done).finished_at == T1  # already finished: untouched
-    assert mark_interrupted(state_engine, batch_exists, clock=FixedClock(T2)) == []
+    assert get_run(db, landed).status is RunStatus.COMMITTED
+    assert get_run(db, lost).status is RunStatus.FAILED
+    assert get_run(db, done).finished_at == T1  # already finished: untouched
+    assert mark_interrupted(db, batch_exists, clock=FixedClock(T2)) == []
 
 
-def test_list_runs_newest_first_filtered_and_limited(state_engine):
-    a = _start(state_engine, table="orders", at=T0)
-    b = _start(state_engine, table="customers", at=T1)
-    c = _start(state_engine, table="orders", at=T2)
-    assert [r.id for r in list_runs(state_engine)] == [c, b, a]
-    assert [r.id for r in list_runs(state_engine, table="orders")] == [c, a]
-    assert [r.id for r in list_runs(state_engine, limit=2)] == [c, b]
-    assert list_runs(state_engine, table="tickets") == []
+def test_list_runs_newest_first_filtered_and_limited(db):
+    a = _start(db, table="orders", at=T0)
+    b = _start(db, table="customers", at=T1)
+    c = _start(db, table="orders", at=T2)
+    assert [r.id for r in list_runs(db)] == [c, b, a]
+    assert [r.id for r in list_runs(db, table="orders")] == [c, a]
+    assert [r.id for r in list_runs(db, limit=2)] == [c, b]
+    assert list_runs(db, table="tickets") == []
 
 
-def test_find_committed_by_fingerprint(state_engine):
-    first = _start(state_engine, fingerprint="same", at=T0)
-    assert find_committed(state_engine, table="orders", fingerprint="same") is None  # still running
+def test_find_committed_by_fingerprint(db):
+    first = _start(db, fingerprint="same", at=T0)
+    assert find_committed(db, table="orders", fingerprint="same") is None  # still running
     finish_run(
-        state_engine,
+        db,
         first,
         status="committed",
         rows_read=2,
@@ -178,18 +179,18 @@ def test_find_committed_by_fingerprint(state_engine):
         rejects_path=None,
         clock=FixedClock(T1),
     )
-    assert find_committed(state_engine, table="orders", fingerprint="same").id == first
-    assert find_committed(state_engine, table="customers", fingerprint="same") is None
-    assert find_committed(state_engine, table="orders", fingerprint="other") is None
+    assert find_committed(db, table="orders", fingerprint="same").id == first
+    assert find_committed(db, table="customers", fingerprint="same") is None
+    assert find_committed(db, table="orders", fingerprint="other") is None
 
 
-def test_a_run_finishes_only_once(state_engine):
-    run_id = _start(state_engine)
+def test_a_run_finishes_only_once(db):
+    run_id = _start(db)
     kwargs = dict(rows_read=1, rows_accepted=1, rows_rejected=0, batch_path="b", rejects_path=None)
-    finish_run(state_engine, run_id, status="committed", clock=FixedClock(T1), **kwargs)
+    finish_run(db, run_id, status="committed", clock=FixedClock(T1), **kwargs)
     with pytest.raises(InputError, match=r"already finished \(status 'committed'\)"):
-        finish_run(state_engine, run_id, status="failed", clock=FixedClock(T2), **kwargs)
-    assert get_run(state_engine, run_id).finished_at == T1
+        finish_run(db, run_id, status="failed", clock=FixedClock(T2), **kwargs)
+    assert get_run(db, run_id).finished_at == T1
 
 
 @pytest.mark.parametrize(
@@ -239,11 +240,10 @@ def test_a_run_finishes_only_once(state_engine):
         (lambda e: list_runs(e, limit=0), "limit must be > 0"),
     ],
 )
-def test_bad_arguments_raise_input_error(state_engine, call, message):
+def test_bad_arguments_raise_input_error(db, call, message):
     with pytest.raises(InputError, match=message):
-        call(state_engine)
-    with state_engine.connect() as connection:
-        assert connection.execute(sa.select(sa.func.count()).select_from(ingest_runs)).scalar_one() == 0
+        call(db)
+    assert db.execute(sa.select(sa.func.count()).select_from(ingest_runs)).scalar_one() == 0
 
 
 @pytest.mark.postgres
@@ -256,8 +256,10 @@ def test_postgres_session_time_zone_does_not_shift_timestamps(postgres_url):
     try:
         with engine.connect() as connection:
             assert connection.execute(sa.text("SHOW timezone")).scalar_one() == "Asia/Kolkata"
-        run_id = _start(engine, fingerprint="tz", at=T0)
-        run = get_run(engine, run_id)
+        with engine.begin() as connection:
+            run_id = _start(connection, fingerprint="tz", at=T0)
+        with engine.connect() as connection:
+            run = get_run(connection, run_id)
         assert (run.started_at, run.started_at.tzinfo) == (T0, UTC)
         assert run.started_at.hour == 9  # not 14:30, the Kolkata wall clock
     finally:

@@ -150,8 +150,8 @@ def _close(workspace) -> None:
 
 
 def refresh_job(workspace, *, as_of: datetime = AS_OF) -> object:
-    """retain's full analytics refresh (``retain.marts.refresh``: every mart, snapshot, profile upsert)."""
-    from retain.marts import refresh
+    """retain's full analytics refresh (``retain.services.refresh``: every mart, snapshot, profile write)."""
+    from retain.services import refresh
 
     fresh = _fresh_workspace(workspace)
     try:

@@ -102,11 +102,11 @@ def run_predict_bench(
     from retain.models.churn.labels import LABEL
     from retain.models.clv import BetaGeoModel
     from retain.models.scoring import population, score_features
-    from retain.models.training import DEFAULT_MODEL_PARAMS, workspace_tables
+    from retain.services.training import DEFAULT_MODEL_PARAMS
 
     say = on_step or (lambda _s: None)
     ws = prepare_workspace(customers, Path(work_dir), seed=seed, on_step=say)
-    tables = workspace_tables(ws)
+    tables = ws.facts().tables
     result = PredictBenchResult(customers, dates)
     backend = ws.backend
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from retain.errors import InputError, RetainError
+from retain.errors import InputError, NotFoundError, RetainError
 
 __all__ = ["WorkspaceOption", "console", "err_console", "fail", "handle_errors", "print_json", "progress_bar"]
 
@@ -40,13 +40,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def handle_errors(func: F) -> F:
-    """Domain errors become one red line and exit code 2 (bad input) or 1 (anything else), not a traceback."""
+    """Domain errors become one red line and exit code 2 (bad input, unknown id) or 1 (anything else)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except InputError as exc:
+        except (InputError, NotFoundError) as exc:
             raise fail(str(exc), 2) from None
         except RetainError as exc:
             raise fail(str(exc), 1) from None

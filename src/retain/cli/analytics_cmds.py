@@ -1,8 +1,8 @@
 """Analytics commands: ``retain refresh``, ``metrics``, ``cohorts``, ``segments``, ``customer`` and ``report``.
 
-Each command is thin: it opens the workspace, calls one domain function (:func:`retain.marts.refresh`, a view of
-:mod:`retain.marts.views`, :func:`retain.report.write_report`) and formats the rows as a Rich table, JSON or CSV.
-The views read the CURRENT marts snapshot; without one they say to run ``retain refresh`` first.
+Each command is thin: it opens the workspace, calls one service (:func:`retain.services.refresh`, a view of
+:mod:`retain.services.analytics`, :func:`retain.services.customer_360`) and formats the rows as a Rich table,
+JSON or CSV. The views read the current marts snapshot; without one they say to run ``retain refresh`` first.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from retain import services
 from retain.analytics.periods import Freq
-from retain.cli._common import WorkspaceOption, console, handle_errors, print_json, progress_bar
-from retain.errors import InputError
-from retain.marts import marts_store, refresh
-from retain.marts.views import cohort_view, customer_view, metrics_view, segments_view
+from retain.cli._common import WorkspaceOption, console, err_console, handle_errors, print_json, progress_bar
 from retain.workspace import Workspace
 
 __all__ = ["OutputFormat", "cohorts", "customer", "metrics", "refresh_cmd", "report", "segments"]
@@ -105,7 +104,7 @@ def refresh_cmd(
         def on_progress(mart: str, done: int, total: int) -> None:
             bar.update(task, description=f"refresh: {mart}", completed=done, total=total)
 
-        result = refresh(ws, as_of=as_of, progress=on_progress)
+        result = services.refresh(ws, as_of=as_of, progress=on_progress)
     table = Table(title=f"Snapshot {result.snapshot_id}", title_justify="left")
     table.add_column("mart")
     table.add_column("rows", justify="right")
@@ -115,9 +114,14 @@ def refresh_cmd(
     for name, reason in result.skipped.items():
         table.add_row(f"[dim]{name}[/]", "[dim]skipped[/]", f"[dim]{reason}[/]")
     console.print(table)
+    for name, error in result.segment_errors.items():
+        err_console.print(f"[yellow]segment {name} skipped:[/] {escape(error)}", highlight=False, soft_wrap=True)
+    written = result.profiles
     console.print(
-        f"as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC · {result.model} · engine {result.engine} · "
-        f"{result.profiles_written:,} profiles upserted · {result.seconds_total:.1f} s"
+        f"as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC · {result.model} · engine {result.engine} · profiles: "
+        f"{written.written:,} written, {written.unchanged:,} unchanged, {written.deleted:,} removed · "
+        f"{result.seconds_total:.1f} s",
+        highlight=False,
     )
 
 
@@ -129,10 +133,10 @@ def metrics(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """KPIs per period: retention and churn, MRR movements, NRR/GRR, ARPA, AOV, repeat rate, NPS/CSAT."""
-    snapshot = marts_store(_open(workspace)).require_current()
-    rows = metrics_view(snapshot, freq=freq, last=last)
+    view = services.metrics(_open(workspace), freq=freq, last=last)
+    rows = view.data
     if fmt is OutputFormat.JSON:
-        return print_json({"snapshot": snapshot.id, "as_of": snapshot.as_of, "freq": freq.value, "periods": rows})
+        return print_json({"snapshot": view.snapshot_id, "as_of": view.as_of, "freq": freq.value, "periods": rows})
     if fmt is OutputFormat.CSV:
         return _print_csv([_flatten(r) for r in rows])
     columns: list[tuple[str, str, str, int, str]] = [
@@ -160,7 +164,7 @@ def metrics(
     ]
     present = {section for r in rows for section in r if isinstance(r[section], dict)}
     columns = [c for c in columns if c[1] in present]
-    table = Table(title=f"Metrics by {freq.value} (as of {snapshot.as_of:%Y-%m-%d})", title_justify="left")
+    table = Table(title=f"Metrics by {freq.value} (as of {view.as_of:%Y-%m-%d})", title_justify="left")
     table.add_column("period")
     for header, *_ in columns:
         table.add_column(header, justify="right")
@@ -180,8 +184,8 @@ def cohorts(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Monthly signup cohorts: customers (or revenue) still there at each age."""
-    snapshot = marts_store(_open(workspace)).require_current()
-    view = cohort_view(snapshot, measure=measure, shares=shares)
+    result = services.cohorts(_open(workspace), measure=measure, shares=shares)
+    view = result.data
     flat = [
         {
             "cohort": r["cohort"],
@@ -193,7 +197,7 @@ def cohorts(
     if fmt is OutputFormat.JSON:
         return print_json(
             {
-                "snapshot": snapshot.id,
+                "snapshot": result.snapshot_id,
                 "measure": view.measure,
                 "shares": view.shares,
                 "ages": view.ages,
@@ -220,10 +224,10 @@ def segments(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Segment sizes: RFM segments with their revenue, lifecycle states, user-defined segments."""
-    snapshot = marts_store(_open(workspace)).require_current()
-    view = segments_view(snapshot)
+    result = services.segments(_open(workspace))
+    view = result.data
     if fmt is OutputFormat.JSON:
-        return print_json({"snapshot": snapshot.id, **view})
+        return print_json({"snapshot": result.snapshot_id, **view})
     if fmt is OutputFormat.CSV:
         return _print_csv([{"kind": kind, **row} for kind, rows in view.items() for row in rows])
     titles = {"rfm": "RFM segments", "lifecycle": "Lifecycle states", "user": "User-defined segments"}
@@ -249,19 +253,24 @@ def customer(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """The 360 of one customer: profile, segments and timeline."""
-    ws = _open(workspace)
-    snapshot = marts_store(ws).require_current()
-    view = customer_view(ws, snapshot, customer_id)
+    view = services.customer_360(_open(workspace), customer_id)
     if fmt is OutputFormat.JSON:
-        return print_json({"snapshot": snapshot.id, **view})
+        return print_json(
+            {
+                "snapshot": view.snapshot_id,
+                "profile": view.profile,
+                "segments": view.segments,
+                "timeline": view.timeline,
+            }
+        )
     if fmt is OutputFormat.CSV:
-        return _print_csv([{"customer_id": customer_id, **row} for row in view["timeline"]])
+        return _print_csv([{"customer_id": customer_id, **row} for row in view.timeline])
     profile = Table(
-        title=f"Customer {customer_id} (as of {snapshot.as_of:%Y-%m-%d})", title_justify="left", show_header=False
+        title=f"Customer {customer_id} (as of {view.as_of:%Y-%m-%d})", title_justify="left", show_header=False
     )
     profile.add_column("field", style="bold")
     profile.add_column("value")
-    for key, value in view["profile"].items():
+    for key, value in view.profile.items():
         if value is not None:
             shown = (
                 f"{value:%Y-%m-%d %H:%M}"
@@ -271,13 +280,13 @@ def customer(
                 else str(value)
             )
             profile.add_row(key, shown)
-    if view["segments"]:
-        profile.add_row("segments", ", ".join(view["segments"]))
+    if view.segments:
+        profile.add_row("segments", ", ".join(view.segments))
     console.print(profile)
     timeline = Table(title="Timeline", title_justify="left")
     for column in ("at", "kind", "summary", "amount"):
         timeline.add_column(column, justify="right" if column == "amount" else "left")
-    for row in view["timeline"][-limit:]:
+    for row in view.timeline[-limit:]:
         timeline.add_row(f"{row['at']:%Y-%m-%d %H:%M}", str(row["kind"]), row["summary"] or "", _num(row["amount"]))
     console.print(timeline)
 
@@ -293,11 +302,8 @@ def report(
     from retain.report import write_report
 
     ws = _open(workspace)
-    snapshot = marts_store(ws).require_current()
-    target = out if out is not None else ws.path / "report.html"
-    if target.exists() and target.is_dir():
-        raise InputError(f"--out {target} is a folder; pass a file name such as {target / 'report.html'}.")
-    written = write_report(snapshot, target)
+    snapshot = services.require_snapshot(ws)
+    written = write_report(snapshot, out if out is not None else ws.path / "report.html")
     console.print(
         f"Report written to [bold]{written}[/] ({written.stat().st_size / 1e6:.1f} MB, snapshot {snapshot.id})."
     )

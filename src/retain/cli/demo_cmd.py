@@ -14,13 +14,14 @@ from typing import Annotated
 
 import typer
 
+from retain import services
 from retain.cli._common import console, handle_errors, progress_bar
 from retain.cli.ingest_cmd import report_ingest
 from retain.cli.init_cmd import summary_table
 from retain.contract.tables import TABLES
 from retain.errors import WorkspaceError
 from retain.ingest import IngestResult
-from retain.marts import RefreshResult, refresh
+from retain.services import RefreshResult
 from retain.synth import SynthModel, SynthSummary, generate
 from retain.workspace import Workspace
 
@@ -69,7 +70,7 @@ def _ingest(ctx: DemoContext) -> None:
 
 
 def _summary(ctx: DemoContext) -> None:
-    console.print(summary_table(ctx.workspace.summary(), title=f"Demo workspace {ctx.workspace.path}"))
+    console.print(summary_table(services.table_summaries(ctx.workspace), title=f"Demo workspace {ctx.workspace.path}"))
     rejected = sum(r.rows_rejected for r in ctx.ingested)
     accepted = sum(r.rows_accepted for r in ctx.ingested)
     console.print(f"Ingested {accepted:,} rows into {len(ctx.ingested)} tables; {rejected:,} rejected.")
@@ -78,7 +79,7 @@ def _summary(ctx: DemoContext) -> None:
 def _refresh(ctx: DemoContext) -> None:
     with progress_bar() as bar:
         task = bar.add_task("refresh", total=None)
-        ctx.refreshed = refresh(
+        ctx.refreshed = services.refresh(
             ctx.workspace,
             progress=lambda mart, done, total: bar.update(
                 task, description=f"refresh: {mart}", completed=done, total=total
@@ -92,18 +93,16 @@ def _refresh(ctx: DemoContext) -> None:
 
 
 def _report(ctx: DemoContext) -> None:
-    from retain.marts import marts_store
     from retain.report import write_report
 
-    out = write_report(marts_store(ctx.workspace).require_current(), ctx.workspace.path / "report.html")
+    out = write_report(services.require_snapshot(ctx.workspace), ctx.workspace.path / "report.html")
     console.print(f"Report: [bold]{out}[/] (one self-contained HTML file; open it in a browser).")
 
 
 def _predict(ctx: DemoContext) -> None:
     from retain.cli.model_cmds import at_risk
-    from retain.models.training import train_workspace
 
-    result = train_workspace(ctx.workspace, progress=lambda stage: console.print(f"  {stage} …", highlight=False))
+    result = services.train(ctx.workspace, progress=lambda stage: console.print(f"  {stage} …", highlight=False))
     m = result.metrics
     console.print(
         f"Model {result.version.version}: temporal backtest on {int(m['n']):,} later customer-months — "

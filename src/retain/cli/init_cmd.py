@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from retain import services
 from retain.cli._common import WorkspaceOption, console, handle_errors
-from retain.workspace import TableSummary, Workspace
+from retain.services import TableSummary
+from retain.workspace import Workspace
 
 __all__ = ["init", "status", "summary_table"]
 
@@ -50,9 +52,9 @@ def summary_table(rows: list[TableSummary], title: str = "Workspace data") -> Ta
 @handle_errors
 def status(workspace: WorkspaceOption = Path(".")) -> None:
     """Show what the workspace holds: rows and date range per table, and the latest ingests."""
-    ws = Workspace.open(workspace)
-    console.print(summary_table(ws.summary()))
-    runs = ws.runs(limit=10)
+    state = services.status(Workspace.open(workspace))
+    console.print(summary_table(state.tables))
+    runs = state.runs
     if runs:
         table = Table(title="Latest ingests")
         for header in ("started", "table", "status", "accepted", "rejected", "source"):
@@ -67,3 +69,14 @@ def status(workspace: WorkspaceOption = Path(".")) -> None:
                 run.source,
             )
         console.print(table)
+    snapshot = state.snapshot
+    console.print(
+        f"Current snapshot: {snapshot.snapshot_id} (as of {snapshot.as_of:%Y-%m-%d %H:%M} UTC)"
+        if snapshot
+        else "No analytics snapshot yet: run `retain refresh`.",
+        highlight=False,
+    )
+    console.print(
+        f"Churn model: {state.churn_model}" if state.churn_model else "No churn model yet: run `retain model train`.",
+        highlight=False,
+    )

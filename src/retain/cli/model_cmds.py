@@ -1,8 +1,7 @@
 """Prediction commands: ``retain model train|evaluate|list|cv|backtest-synthetic`` and ``retain at-risk``.
 
-Thin: each command parses its options, calls one domain function (:func:`retain.models.training.train_workspace`,
-:func:`retain.models.scoring.score_workspace`, :func:`retain.models.churn.cross_validate`,
-:func:`retain.models.churn.backtest.synthetic_backtest`) and prints the result.
+Thin: each command parses its options, calls one service (:func:`retain.services.train`,
+:func:`retain.services.score`, :mod:`retain.services.evaluation`) and prints the result.
 """
 
 from __future__ import annotations
@@ -17,11 +16,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from retain import services
 from retain.cli._common import WorkspaceOption, console, err_console, handle_errors, print_json
 from retain.cli.analytics_cmds import OutputFormat
-from retain.errors import InputError
-from retain.models.churn import ChurnModel, cross_validate
-from retain.models.training import churn_registry, train_workspace
+from retain.services import evaluation
 from retain.workspace import Workspace
 
 __all__ = ["at_risk", "model_app"]
@@ -76,25 +74,25 @@ def _calibration(rows: list[dict[str, Any]] | pd.DataFrame) -> Table:
     return table
 
 
-def _print_model(meta: dict[str, Any]) -> None:
-    rows = meta["rows"]
-    bt = meta["backtest"]
+def _print_model(meta: Any) -> None:
+    rows = meta.rows
+    bt = meta.backtest
     console.print(
-        f"Model [bold]{meta['version']}[/] · {meta['business_model']} churn within {meta['horizon_days']} days · "
-        f"trained {meta['created_at']} on {rows['total']:,} rows ({rows['customers']:,} customers, "
-        f"{rows['positives']:,} churned) · data {meta['data_range']['start'][:10]} to {meta['data_range']['end'][:10]}",
+        f"Model [bold]{meta.version}[/] · {meta.business_model} churn within {meta.horizon_days} days · "
+        f"trained {meta.created_at.isoformat()} on {rows.total:,} rows ({rows.customers:,} customers, "
+        f"{rows.positives:,} churned) · data {meta.data_range.start:%Y-%m-%d} to {meta.data_range.end:%Y-%m-%d}",
         soft_wrap=True,
         highlight=False,
     )
     console.print(
-        f"Temporal backtest: trained on {len(bt['train_dates'])} monthly dates up to {bt['train_dates'][-1][:10]} "
-        f"({rows['train']:,} rows), tested on {len(bt['test_dates'])} from {bt['test_dates'][0][:10]} "
-        f"({rows['test']:,} rows).",
+        f"Temporal backtest: trained on {len(bt.train_dates)} monthly dates up to {bt.train_dates[-1]:%Y-%m-%d} "
+        f"({rows.train:,} rows), tested on {len(bt.test_dates)} from {bt.test_dates[0]:%Y-%m-%d} "
+        f"({rows.test:,} rows).",
         soft_wrap=True,
         highlight=False,
     )
-    console.print(_metrics_table("Backtest metrics (test rows)", bt["metrics"]))
-    console.print(_calibration(bt["calibration"]))
+    console.print(_metrics_table("Backtest metrics (test rows)", bt.metrics))
+    console.print(_calibration([row.model_dump() for row in bt.calibration]))
 
 
 @model_app.command("train")
@@ -109,7 +107,7 @@ def train(
 ) -> None:
     """Build the monthly training data, backtest over time, fit on everything and save a new model version."""
     ws = Workspace.open(workspace)
-    result = train_workspace(
+    result = services.train(
         ws,
         horizon_days=horizon_days,
         as_of=as_of,
@@ -126,50 +124,38 @@ def evaluate(
     version: Annotated[str | None, typer.Option(help="Model version (default: the current one).")] = None,
 ) -> None:
     """Show the stored backtest metrics and calibration table of a model version."""
-    ws = Workspace.open(workspace)
-    _print_model(churn_registry(ws).metadata(version))
+    _print_model(services.model_metadata(Workspace.open(workspace), version))
 
 
 @model_app.command("list")
 @handle_errors
 def list_models(workspace: WorkspaceOption = Path(".")) -> None:
     """List the saved churn model versions (the current one is marked)."""
-    registry = churn_registry(Workspace.open(workspace))
-    saved = registry.list()
+    ws = Workspace.open(workspace)
+    saved = services.model_versions(ws)
     if not saved:
         console.print("No churn model trained yet; run `retain model train`.")
         return
-    current = registry.current()
+    current = services.current_model_version(ws)
     table = Table(title="Churn models", title_justify="left")
     for col in ("", "version", "created", "model", "horizon", "rows", "ROC-AUC", "PR-AUC", "lift", "Brier"):
         table.add_column(col, justify="left" if col in ("", "version", "created", "model") else "right")
     for item in saved:
         m = item.metadata
-        metrics = m["backtest"]["metrics"]
+        metrics = m.backtest.metrics
         table.add_row(
             "*" if item.version == current else "",
             item.version,
-            m["created_at"][:19],
-            m["business_model"],
-            f"{m['horizon_days']} d",
-            f"{m['rows']['total']:,}",
+            f"{m.created_at:%Y-%m-%d %H:%M:%S}",
+            str(m.business_model),
+            f"{m.horizon_days} d",
+            f"{m.rows.total:,}",
             f"{metrics['roc_auc']:.4f}",
             f"{metrics['pr_auc']:.4f}",
             f"{metrics['top_decile_lift']:.2f}",
             f"{metrics['brier']:.4f}",
         )
     console.print(table)
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InputError(f"{path} does not exist; pass a CSV or Parquet file with one labelled row per customer.")
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise InputError(f"{path} is a {suffix or 'file without extension'}; expected .csv or .parquet.")
 
 
 @model_app.command("cv")
@@ -184,14 +170,9 @@ def cv(
     seed: Annotated[int, typer.Option(help="Seed of the fold shuffle and the model.")] = 0,
 ) -> None:
     """K-fold cross-validation of the churn model on a plain labelled table (no event history needed)."""
-    frame = _read_table(file)
-    missing = [c for c in [target, *(drop or [])] if c not in frame.columns]
-    if missing:
-        raise InputError(f"{file.name} has no column(s) {missing}; its columns are {list(frame.columns)}.")
-    y = frame[target]
-    X = frame.drop(columns=list(dict.fromkeys([target, *(drop or [])])))
-    err_console.print(f"  {folds}-fold cross-validation on {len(X):,} rows × {X.shape[1]} features …")
-    result = cross_validate(lambda: ChurnModel(random_state=seed), X, y, folds=folds, random_state=seed)
+    err_console.print(f"  {folds}-fold cross-validation of {file.name} …", highlight=False)
+    result, n_rows, n_features = evaluation.cross_validate_file(file, target=target, drop=drop, folds=folds, seed=seed)
+    err_console.print(f"  {n_rows:,} rows × {n_features} features", highlight=False)
     table = Table(title=f"{folds}-fold cross-validation of ChurnModel on {file.name}", title_justify="left")
     for col in ("fold", "rows", "churned", "ROC-AUC", "PR-AUC", "lift", "Brier"):
         table.add_column(col, justify="right")
@@ -236,10 +217,8 @@ def backtest_synthetic(
     horizon_days: Annotated[int, typer.Option("--horizon-days", min=1, help="Churn within this many days.")] = 90,
 ) -> None:
     """Backtest on synthetic data against its ground truth: model ROC-AUC vs the true probabilities' ROC-AUC."""
-    from retain.models.churn.backtest import synthetic_backtest
-
     err_console.print(f"  generating {customers:,} {model} customers and backtesting …")
-    r = synthetic_backtest(customers=customers, seed=seed, model=model, horizon_days=horizon_days)
+    r = evaluation.synthetic_backtest(customers=customers, seed=seed, model=model, horizon_days=horizon_days)
     console.print(
         f"{r.model}: {r.customers:,} customers (seed {r.seed}), {r.horizon_days}-day horizon; "
         f"train {len(r.train_dates)} dates ({r.n_train:,} rows), test {len(r.test_dates)} dates "
@@ -285,9 +264,14 @@ def at_risk(
     ] = None,
 ) -> None:
     """Customers ranked by revenue at risk (P(churn) × CLV), with health, reasons and the playbook to run."""
-    from retain.models.scoring import score_workspace
-
-    ranked = score_workspace(Workspace.open(workspace), as_of=as_of, top=top)
+    scored = services.score(Workspace.open(workspace), as_of=as_of, top=top)
+    ranked = scored.ranked
+    meta = {
+        "as_of": scored.as_of.isoformat(),
+        "model_version": scored.model_version,
+        "business_model": str(scored.business_model),
+        "horizon_days": scored.horizon_days,
+    }
     shown = ranked.head(top)
     columns = [
         "rank",
@@ -303,12 +287,11 @@ def at_risk(
     ]
     if fmt is OutputFormat.JSON:
         rows = [{c: _json_value(v) for c, v in row.items()} for row in shown[columns].to_dict("records")]
-        print_json({**ranked.attrs, "customers_scored": len(ranked), "customers": rows})
+        print_json({**meta, "customers_scored": len(ranked), "customers": rows})
         return
     if fmt is OutputFormat.CSV:
         sys.stdout.write(shown[columns].to_csv(index=False))
         return
-    meta = ranked.attrs
     table = Table(
         title=f"Top {len(shown)} of {len(ranked):,} customers by revenue at risk (as of {meta['as_of'][:10]}, "
         f"model {meta['model_version']}, churn within {meta['horizon_days']} days)",

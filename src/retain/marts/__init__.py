@@ -1,28 +1,29 @@
-"""Marts: versioned Parquet snapshots of every metric, written by ``refresh`` and read by the CLI views and report.
+"""Marts: versioned Parquet snapshots of every metric, computed by the refresh service and read by the views.
 
 See :mod:`retain.marts.snapshot` for the on-disk layout and its crash guarantees, :mod:`retain.marts.registry`
-for how marts are declared and :func:`refresh` for the job.
+for how marts are declared, :func:`build_marts` for the loop that computes them and :mod:`retain.marts.views`
+for the read side. The refresh itself (one fixed view of the lake, one pinned model, snapshot and profiles made
+current together) is :func:`retain.services.refresh`.
 """
 
-from retain.marts.context import BusinessModel, RefreshContext
-from retain.marts.refresh import MARTS_FOLDER, RefreshProgress, RefreshResult, marts_store, refresh
+from retain.marts.build import BuiltMarts, MartProgress, build_marts
+from retain.marts.context import RefreshContext, RiskScores
 from retain.marts.registry import MARTS, MartBuilder, MartName, register
-from retain.marts.snapshot import MartsStore, Snapshot, make_snapshot_id, parse_snapshot_id
+from retain.marts.snapshot import MartsStore, Snapshot, SnapshotWriter, make_snapshot_id, parse_snapshot_id
 
 __all__ = [
     "MARTS",
-    "MARTS_FOLDER",
-    "BusinessModel",
+    "BuiltMarts",
     "MartBuilder",
     "MartName",
+    "MartProgress",
     "MartsStore",
     "RefreshContext",
-    "RefreshProgress",
-    "RefreshResult",
+    "RiskScores",
     "Snapshot",
+    "SnapshotWriter",
+    "build_marts",
     "make_snapshot_id",
-    "marts_store",
     "parse_snapshot_id",
-    "refresh",
     "register",
 ]

@@ -10,11 +10,13 @@ from retain.analytics.periods import Freq
 from retain.analytics.profile import customer_profiles
 from retain.analytics.rfm import rfm_scores
 from retain.analytics.segments import evaluate_segments
+from retain.contract.business_model import BusinessModel
 from retain.contract.tables import TableName
-from retain.marts.context import BusinessModel, RefreshContext
+from retain.marts.builders_risk import join_risk
+from retain.marts.context import RefreshContext
 from retain.marts.registry import MartName, register
 
-__all__ = ["check_segments"]  # the builders register themselves
+__all__: list[str] = []  # the builders register themselves
 
 _ORDERS, _SUBS = TableName.ORDERS, TableName.SUBSCRIPTIONS
 
@@ -74,10 +76,10 @@ def _lifecycle_flows(ctx: RefreshContext) -> pa.Table | None:
     return ctx.execute(flows)
 
 
-@register(MartName.PROFILES, "the customer 360: one profile row per customer at as_of")
+@register(MartName.PROFILES, "the customer 360: one profile row per customer at as_of, risk columns included")
 def _profiles(ctx: RefreshContext) -> pa.Table | None:
     expr = customer_profiles(ctx.tables, as_of=ctx.as_of, activity_window_days=ctx.activity_window_days)
-    return ctx.execute(expr)
+    return join_risk(ctx, ctx.execute(expr))  # every column of the profile spec, whether or not a model exists
 
 
 @register(MartName.SEGMENT_MEMBERSHIP, "customers of each user-defined segment (settings [segments])")
@@ -93,14 +95,3 @@ def _segment_membership(ctx: RefreshContext) -> pa.Table | None:
     # recomputing the profiles, and Spark gets exact types (no pandas round trip).
     profiles = ctx.backend.read_parquet(str(path))
     return ctx.execute(evaluate_segments(profiles, ctx.segments))
-
-
-def check_segments(ctx: RefreshContext) -> None:
-    """Validate the user-defined segments against the profile columns before anything is computed.
-
-    Building the (unexecuted) membership expression parses and checks every predicate, so a typo in
-    ``retain.toml`` fails the refresh at once with the offending token, not after minutes of work.
-    """
-    if ctx.segments:
-        schema_only = customer_profiles(ctx.tables, as_of=ctx.as_of, activity_window_days=ctx.activity_window_days)
-        evaluate_segments(schema_only, ctx.segments)

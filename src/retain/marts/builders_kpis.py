@@ -9,9 +9,10 @@ from retain.analytics.periods import Freq
 from retain.analytics.retention import retention_series, retention_series_orders
 from retain.analytics.revenue import mrr_movements, mrr_summary
 from retain.analytics.satisfaction import satisfaction_summary, support_summary
+from retain.contract.business_model import BusinessModel
 from retain.contract.tables import TableName
 from retain.marts._series import per_freq
-from retain.marts.context import BusinessModel, RefreshContext
+from retain.marts.context import RefreshContext
 from retain.marts.registry import MartName, register
 
 __all__: list[str] = []  # builders register themselves; nothing to import from here

@@ -1,11 +1,11 @@
 """Builders of the early-warning marts: who is at risk (``at_risk``) and how well the model's risks hold up
 (``churn_calibration``), plus the join of the risk columns into the customer 360 (``profiles``).
 
-Both marts come from the workspace's CURRENT churn model: ``at_risk`` is
-:func:`~retain.models.scoring.score_workspace` at the refresh's ``as_of`` (every customer of the model's
-population, ranked by revenue at risk, reasons for the top :data:`TOP_EXPLAINED`); ``churn_calibration`` is the
-calibration table of the model's temporal backtest (from its metadata) with the lift of each decile. Without a
-trained model both are skipped with :data:`NO_MODEL_REASON` and the profiles stay as they were.
+Both marts come from the :class:`~retain.marts.context.RiskScores` the refresh service computed with the one
+model version it pinned: ``at_risk`` is the scored population ranked by revenue at risk (reasons for the top
+:data:`TOP_EXPLAINED`); ``churn_calibration`` is the calibration table of the model's temporal backtest (from its
+metadata) with the lift of each decile. Without a model both are skipped with the reason the refresh recorded,
+and the profiles' risk columns are null.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retain.contract.profile import PROFILE, ProfileGroup
 from retain.errors import InputError
 from retain.marts.context import RefreshContext
 from retain.marts.registry import MartName, register
@@ -26,32 +27,26 @@ NO_MODEL_REASON = "no churn model trained; run `retain model train`"
 TOP_EXPLAINED = 20
 """Customers (by rank) whose reasons, reason code and playbook the ``at_risk`` mart holds (explaining is slow)."""
 
-PROFILE_RISK_COLUMNS = ("p_churn", "health", "band", "clv", "revenue_at_risk", "reason_code", "playbook")
-"""Columns of ``at_risk`` copied into the ``profiles`` mart (null for customers outside the model's population)."""
+PROFILE_RISK_COLUMNS: tuple[str, ...] = tuple(c.name for c in PROFILE.in_group(ProfileGroup.RISK))
+"""Columns of the profile spec's ``risk`` group, copied from ``at_risk`` into ``profiles`` (null when absent)."""
+
+_AT_RISK_SOURCE = {"risk_rank": "rank"}  # profile column -> at_risk column, where the names differ
 
 
-def _has_model(ctx: RefreshContext, mart: MartName) -> bool:
-    from retain.models.training import churn_registry  # imported here: LightGBM & co. load only when needed
-
-    if ctx.workspace is None or churn_registry(ctx.workspace).current() is None:
-        ctx.skip_reasons[str(mart)] = NO_MODEL_REASON
+def _risk(ctx: RefreshContext, mart: MartName) -> bool:
+    if ctx.risk is None:
+        ctx.skip_reasons[str(mart)] = ctx.risk_skipped or NO_MODEL_REASON
         return False
     return True
 
 
 @register(MartName.AT_RISK, "customers ranked by revenue at risk (P(churn) x CLV): risk, health, value, reasons")
 def _at_risk(ctx: RefreshContext) -> pa.Table | None:
-    if not _has_model(ctx, MartName.AT_RISK):
+    if not _risk(ctx, MartName.AT_RISK):
         return None
-    from retain.models.scoring import score_workspace
-
-    try:
-        ranked = score_workspace(ctx.workspace, as_of=ctx.as_of, top=TOP_EXPLAINED)
-    except InputError as error:
-        # A model that no longer fits the data (other features, other business model) must not fail the refresh.
-        ctx.skip_reasons[str(MartName.AT_RISK)] = f"the churn model cannot score this data: {error}"
-        return None
-    frame = ranked.assign(model_version=ranked.attrs["model_version"], horizon_days=ranked.attrs["horizon_days"])
+    assert ctx.risk is not None
+    ranked = ctx.risk.ranked
+    frame = ranked.assign(model_version=ctx.risk.metadata.version, horizon_days=ctx.risk.metadata.horizon_days)
     for column in ("reasons", "reason_code", "playbook"):
         frame[column] = frame[column].astype("string")  # all-null beyond the top N: keep them text, not null-typed
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
@@ -59,39 +54,43 @@ def _at_risk(ctx: RefreshContext) -> pa.Table | None:
 
 @register(MartName.CHURN_CALIBRATION, "churn model backtest: predicted vs observed churn and lift per risk decile")
 def _churn_calibration(ctx: RefreshContext) -> pa.Table | None:
-    if not _has_model(ctx, MartName.CHURN_CALIBRATION):
+    if not _risk(ctx, MartName.CHURN_CALIBRATION):
         return None
-    from retain.models.training import churn_registry
-
-    metadata = churn_registry(ctx.workspace).metadata()
-    table = pd.DataFrame(metadata["backtest"]["calibration"])
+    assert ctx.risk is not None
+    metadata = ctx.risk.metadata
+    table = pd.DataFrame([row.model_dump() for row in metadata.backtest.calibration])
     base_rate = table["positives"].sum() / table["count"].sum()
     # Bin 0 holds the lowest predictions; decile 1 is the riskiest tenth (the one acted on first).
     table["decile"] = len(table) - table["bin"]
     table["lift"] = table["observed_rate"] / base_rate if base_rate > 0 else float("nan")
-    table["model_version"] = metadata["version"]
-    table["horizon_days"] = int(metadata["horizon_days"])
+    table["model_version"] = metadata.version
+    table["horizon_days"] = int(metadata.horizon_days)
     for name in ("roc_auc", "pr_auc", "brier"):
-        table[name] = float(metadata["backtest"]["metrics"][name])
+        table[name] = float(metadata.backtest.metrics[name])
     return pa.Table.from_pandas(table, preserve_index=False).replace_schema_metadata(None)
 
 
 def join_risk(ctx: RefreshContext, profiles: pa.Table) -> pa.Table:
-    """``profiles`` with the :data:`PROFILE_RISK_COLUMNS` of the ``at_risk`` mart built in this refresh.
+    """``profiles`` with every :data:`PROFILE_RISK_COLUMNS` column, from the ``at_risk`` mart of this refresh.
 
     A left join on ``customer_id``: every profile stays, customers the model does not score (not active at
-    ``as_of``) get nulls. Without an ``at_risk`` mart the profiles are returned unchanged.
+    ``as_of``) get nulls; without an ``at_risk`` mart every risk column is null. Either way the result has the
+    columns of the profile spec, in its order, with its types.
     """
-    at_risk = ctx.built.get(str(MartName.AT_RISK))
-    if at_risk is None:
-        return profiles
     clashes = [c for c in PROFILE_RISK_COLUMNS if c in profiles.column_names]
     if clashes:
         raise InputError(f"the profiles mart already has column(s) {clashes}; the risk columns would overwrite them.")
-    risk = at_risk.select(["customer_id", *PROFILE_RISK_COLUMNS])
-    ids = risk["customer_id"].cast(profiles.schema.field("customer_id").type)
-    position = pc.index_in(profiles["customer_id"], value_set=ids)
-    columns = {name: risk[name].take(position) for name in PROFILE_RISK_COLUMNS}
-    for name, values in columns.items():
+    at_risk = ctx.built.get(str(MartName.AT_RISK))
+    position = None
+    if at_risk is not None:
+        ids = at_risk["customer_id"].cast(profiles.schema.field("customer_id").type)
+        position = pc.index_in(profiles["customer_id"], value_set=ids)
+    for name in PROFILE_RISK_COLUMNS:
+        kind = PROFILE[name].type.arrow
+        source = _AT_RISK_SOURCE.get(name, name)
+        if position is None or source not in at_risk.column_names:
+            values = pa.nulls(profiles.num_rows, kind)
+        else:
+            values = at_risk[source].take(position).cast(kind)
         profiles = profiles.append_column(name, values)
-    return profiles
+    return profiles.select(PROFILE.names).cast(PROFILE.arrow_schema())

@@ -1,60 +1,48 @@
-"""What every mart builder of one refresh shares: the lake tables, the as-of instant and the period grids.
+"""What every mart builder of one refresh shares: the fixed facts, the as-of instant, the period grids and the
+churn model's scores.
 
-The context is built once per refresh. It looks at which canonical tables hold data (a mart whose inputs are
-all empty is skipped, not computed on empty tables), finds the time range of the data (the default ``as_of`` is
-its latest timestamp, not the wall clock) and lays out the reporting periods.
+The context is built once per refresh from one :class:`~retain.facts.Facts` (one fixed list of lake batches):
+a mart whose inputs are all empty is skipped, not computed on empty tables; the default ``as_of`` is the latest
+timestamp of the data, not the wall clock; the reporting periods are laid out from the first fact.
 
 **Periods.** For each frequency (month, quarter, year) the grid runs from the calendar period holding the first
 timestamp of the data up to ``as_of``; the last period is cut at ``as_of`` when ``as_of`` is not a period
 boundary (it is then *partial*: ``complete`` is false in the series marts), because states after ``as_of``
 are unknown.
+
+**Risk.** The early-warning marts do not score anything themselves: the refresh service scores the facts with
+the one model version it pinned and hands the result in as :class:`RiskScores` (``None`` without a model, with
+the reason in ``risk_skipped``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 
 from retain.analytics.periods import Freq, Period, as_instant, period_grid
-from retain.contract.tables import TABLES, TableName
+from retain.contract.business_model import BusinessModel
+from retain.contract.tables import TableName
 from retain.errors import InputError
+from retain.facts import Facts
+from retain.models.metadata import ModelMetadata
 
-__all__ = ["BusinessModel", "RefreshContext", "data_time_range"]
-
-# Besides each table's time column, the recorded instants that can be a table's latest fact.
-_EXTRA_TIME_COLUMNS: dict[str, tuple[str, ...]] = {"subscriptions": ("ended_at",), "tickets": ("resolved_at",)}
-
-
-class BusinessModel(StrEnum):
-    """How "active" is defined for the customer series: a running subscription, or a recent order."""
-
-    SUBSCRIPTION = "subscription"
-    COMMERCE = "commerce"
+__all__ = ["RefreshContext", "RiskScores"]
 
 
-def data_time_range(
-    backend: ibis.BaseBackend, tables: dict[str, ibis.Table]
-) -> tuple[datetime | None, datetime | None]:
-    """Earliest and latest recorded instant over ``tables`` (their time columns, subscription ends, resolutions)."""
-    lows, highs = [], []
-    for name, table in tables.items():
-        columns = (TABLES[name].time_column, *_EXTRA_TIME_COLUMNS.get(name, ()))
-        aggregates = {}
-        for i, column in enumerate(columns):
-            aggregates[f"lo{i}"] = table[column].min()
-            aggregates[f"hi{i}"] = table[column].max()
-        row = backend.to_pyarrow(table.aggregate(**aggregates)).to_pylist()[0]
-        lows += [v for k, v in row.items() if k.startswith("lo") and v is not None]
-        highs += [v for k, v in row.items() if k.startswith("hi") and v is not None]
-    return (min(lows) if lows else None, max(highs) if highs else None)
+@dataclass(frozen=True)
+class RiskScores:
+    """Every customer of the churn model's population scored at the refresh's ``as_of`` by one model version."""
+
+    ranked: pd.DataFrame
+    """The at-risk list (``retain.models.scoring.score_features``): rank, customer_id, p_churn, clv, health..."""
+    metadata: ModelMetadata
 
 
 @dataclass
@@ -63,30 +51,24 @@ class RefreshContext:
 
     Parameters
     ----------
-    backend
-        The Ibis backend that executes the expressions.
-    tables
-        The canonical tables that hold data, by name (empty tables are absent).
+    facts
+        The fixed view of the lake every mart reads.
     as_of
         The instant the marts describe (timezone-aware UTC).
-    data_start
-        The earliest recorded instant of the data (``None`` when the lake is empty).
     activity_window_days
         Window of the non-contractual activity rule.
     segments
-        User-defined segments (name → predicate), from the settings.
-    workspace
-        The workspace refreshed, for marts that read more than the lake (the churn model of the at-risk mart);
-        ``None`` when the context is built without one (those marts are then skipped).
+        User-defined segments (name → predicate) that passed validation.
+    risk
+        The churn model's scores, or ``None`` (then ``risk_skipped`` says why).
     """
 
-    backend: ibis.BaseBackend
-    tables: dict[str, ibis.Table]
+    facts: Facts
     as_of: datetime
-    data_start: datetime | None
     activity_window_days: int = 90
     segments: dict[str, str] = field(default_factory=dict)
-    workspace: Any = None
+    risk: RiskScores | None = None
+    risk_skipped: str | None = None
     built: dict[str, pa.Table] = field(default_factory=dict)
     """Marts already built in this refresh (later builders may reuse them)."""
     skip_reasons: dict[str, str] = field(default_factory=dict)
@@ -96,57 +78,55 @@ class RefreshContext:
     @classmethod
     def create(
         cls,
-        backend: ibis.BaseBackend,
-        read: Callable[[str], ibis.Table],
-        present: list[str],
+        facts: Facts,
         *,
         as_of: date | datetime | None = None,
         activity_window_days: int = 90,
         segments: dict[str, str] | None = None,
-        workspace: Any = None,
     ) -> RefreshContext:
-        """Open the tables named in ``present`` with ``read`` and find the as-of instant.
+        """Fix the as-of instant of a refresh of ``facts``.
 
         Raises
         ------
+        NoDataError
+            If the lake holds no data at all (nothing to compute).
         InputError
-            If the lake holds no data at all (nothing to compute), or ``as_of`` is before the first fact.
+            If ``as_of`` is before the first fact.
         """
-        tables = {name: read(name) for name in present}
-        start, end = data_time_range(backend, tables)
-        if end is None:
-            raise InputError(
-                "The workspace holds no data yet, so there is nothing to refresh. "
-                "Ingest some first, e.g. `retain ingest orders orders.csv` (or try `retain demo`)."
-            )
+        start, end = facts.require("refresh").start, facts.end
         resolved = as_instant(as_of if as_of is not None else end)
-        start = as_instant(start)
         if resolved < start:
             raise InputError(
                 f"as_of {resolved.isoformat()} is before the first fact of the workspace ({start.isoformat()}); "
                 "pass a later date or leave --as-of out (the default is the latest timestamp in the data)."
             )
         return cls(
-            backend=backend,
-            tables=tables,
-            as_of=resolved,
-            data_start=start,
-            activity_window_days=activity_window_days,
-            segments=dict(segments or {}),
-            workspace=workspace,
+            facts=facts, as_of=resolved, activity_window_days=activity_window_days, segments=dict(segments or {})
         )
+
+    @property
+    def backend(self) -> ibis.BaseBackend:
+        return self.facts.backend
+
+    @property
+    def tables(self) -> dict[str, ibis.Table]:
+        return self.facts.tables
+
+    @property
+    def data_start(self) -> datetime:
+        return self.facts.start
 
     def has(self, *names: TableName | str) -> bool:
         """Whether any of the named tables holds data."""
-        return any(str(n) in self.tables for n in names)
+        return self.facts.has(*names)
 
     def table(self, name: TableName | str) -> ibis.Table | None:
-        return self.tables.get(str(name))
+        return self.facts.table(name)
 
     @property
     def model(self) -> BusinessModel:
         """Subscription when the lake has subscriptions, else commerce (orders)."""
-        return BusinessModel.SUBSCRIPTION if self.has(TableName.SUBSCRIPTIONS) else BusinessModel.COMMERCE
+        return self.facts.business_model
 
     def execute(self, expr: ibis.Table) -> pa.Table:
         """Run an Ibis expression on the refresh's backend, as Arrow."""
@@ -165,8 +145,8 @@ class RefreshContext:
 
     def periods(self, freq: Freq | str) -> list[Period]:
         """The reporting periods of ``freq`` from the first fact to ``as_of`` (the last one may be partial)."""
-        return [p for p, _ in self._grids[Freq(freq)]]
+        return [p for p, _ in self._grids[Freq.parse(freq)]]
 
     def complete(self, freq: Freq | str) -> dict[datetime, bool]:
         """Per period start: whether the period is a whole calendar period (not cut at ``as_of``)."""
-        return {p.start: whole for p, whole in self._grids[Freq(freq)]}
+        return {p.start: whole for p, whole in self._grids[Freq.parse(freq)]}

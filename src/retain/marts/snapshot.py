@@ -1,15 +1,15 @@
-"""Marts snapshots on disk: a folder of Parquet files per refresh, and the ``CURRENT`` pointer.
+"""Marts snapshots on disk: a folder of Parquet files per refresh.
 
 Layout of ``<workspace>/marts/``::
 
-    CURRENT                         the id of the current snapshot (one line)
     <snapshot id>/                  a complete snapshot: <mart>.parquet files and manifest.json
     .tmp-<snapshot id>/             a snapshot being written (invisible to readers; removed if left by a crash)
-    .refresh.lock                   held by the refresh that is writing
 
-A snapshot is written into ``.tmp-<id>/``, renamed to ``<id>/`` when every file is there, and only then made
-current by writing ``CURRENT`` to a temporary file and ``os.replace``-ing it over the old one (atomic on POSIX).
-A process killed at any moment therefore leaves the previous snapshot current and readable.
+A snapshot is written into ``.tmp-<id>/`` and published under ``<id>/`` when every file is there
+(:func:`retain.lake.atomic.publish`: fsync, rename). Which snapshot is *current* is not recorded here but in the
+state database, switched in the same transaction that writes the snapshot's profiles
+(:mod:`retain.state.workspace_row`), so the marts and the profiles always agree on it. A process killed at any
+moment leaves the previous snapshot current; a published snapshot that never became current is pruned later.
 
 The id is ``<as-of>_<created>`` with both instants in UTC, e.g. ``20251231T235959Z_20260102T030405123456Z``: ids
 sort by the instant they describe, then by creation time.
@@ -17,12 +17,8 @@ sort by the instant they describe, then by creation time.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -32,9 +28,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from retain.errors import InputError, WorkspaceError
+from retain.lake.atomic import TEMP_PREFIX, publish, remove_temporaries, write_durably
+from retain.lake.view import LakeView
 
 __all__ = [
-    "CURRENT_FILE",
     "MANIFEST_FILE",
     "MartsStore",
     "Snapshot",
@@ -43,10 +40,7 @@ __all__ = [
     "parse_snapshot_id",
 ]
 
-CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
-_TEMP_PREFIX = ".tmp-"
-_LOCK_FILE = ".refresh.lock"
 _AS_OF_FORMAT = "%Y%m%dT%H%M%SZ"
 _CREATED_FORMAT = "%Y%m%dT%H%M%S%fZ"
 
@@ -124,6 +118,13 @@ class Snapshot:
             )
         return pq.read_table(self.path / self.manifest["marts"][name]["file"], columns=columns)
 
+    def lake_view(self, lake_root: Path) -> LakeView:
+        """The lake batches this snapshot was computed from (its manifest lists them), to read the same facts."""
+        batches = self.manifest.get("lake", {}).get("batches", {})
+        return LakeView(
+            lake_root, {name: tuple(lake_root / name / file for file in files) for name, files in batches.items()}
+        )
+
 
 class SnapshotWriter:
     """Writes one snapshot into its temporary folder; :meth:`commit` publishes it."""
@@ -131,7 +132,7 @@ class SnapshotWriter:
     def __init__(self, store: MartsStore, snapshot_id: str):
         self.store = store
         self.id = snapshot_id
-        self.temp_path = store.root / f"{_TEMP_PREFIX}{snapshot_id}"
+        self.temp_path = store.root / f"{TEMP_PREFIX}{snapshot_id}"
         self.temp_path.mkdir(parents=True)
         self.files: dict[str, str] = {}
 
@@ -143,14 +144,9 @@ class SnapshotWriter:
         return self.temp_path / file
 
     def commit(self, manifest: dict[str, Any]) -> Snapshot:
-        """Write the manifest, rename the folder into place and make it the current snapshot."""
-        _write_durably(self.temp_path / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True, default=str))
-        _fsync_dir(self.temp_path)
-        final = self.store.root / self.id
-        os.rename(self.temp_path, final)
-        _fsync_dir(self.store.root)
-        self.store.set_current(self.id)
-        return Snapshot(final)
+        """Write the manifest and publish the folder under its final name (it is not current yet)."""
+        write_durably(self.temp_path / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        return Snapshot(publish(self.temp_path, self.store.root / self.id))
 
     def abort(self) -> None:
         """Delete the temporary folder (after an error)."""
@@ -158,34 +154,26 @@ class SnapshotWriter:
 
 
 class MartsStore:
-    """The ``marts/`` folder of a workspace: snapshots, the ``CURRENT`` pointer, the refresh lock."""
+    """The ``marts/`` folder of a workspace: complete snapshots and the ones being written."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
 
-    def current(self) -> Snapshot | None:
-        """The current snapshot, or ``None`` before the first successful refresh."""
-        pointer = self.root / CURRENT_FILE
-        if not pointer.is_file():
-            return None
-        snapshot_id = pointer.read_text(encoding="utf-8").strip()
+    def get(self, snapshot_id: str) -> Snapshot:
+        """The complete snapshot ``snapshot_id``.
+
+        Raises
+        ------
+        WorkspaceError
+            If its folder is missing or incomplete (the message says to refresh).
+        """
         path = self.root / snapshot_id
         if not snapshot_id or not (path / MANIFEST_FILE).is_file():
             raise WorkspaceError(
-                f"{pointer} names snapshot {snapshot_id!r}, which is missing or incomplete. "
+                f"The current marts snapshot {snapshot_id!r} is missing or incomplete in {self.root}. "
                 "Run `retain refresh` to write a new one."
             )
         return Snapshot(path)
-
-    def require_current(self) -> Snapshot:
-        """The current snapshot; a clear error when there is none yet."""
-        snapshot = self.current()
-        if snapshot is None:
-            raise WorkspaceError(
-                f"No analytics snapshot in {self.root.parent} yet: run `retain refresh` first "
-                "(it computes the marts these views read)."
-            )
-        return snapshot
 
     def snapshots(self) -> list[Snapshot]:
         """Every complete snapshot folder, oldest created first."""
@@ -205,38 +193,21 @@ class MartsStore:
         """A fresh snapshot id; a clash (same clock reading) moves the creation time by 1 µs."""
         while True:
             snapshot_id = make_snapshot_id(as_of, created_at)
-            if not (self.root / snapshot_id).exists() and not (self.root / f"{_TEMP_PREFIX}{snapshot_id}").exists():
+            if not (self.root / snapshot_id).exists() and not (self.root / f"{TEMP_PREFIX}{snapshot_id}").exists():
                 return snapshot_id
             created_at += timedelta(microseconds=1)
 
     def begin(self, snapshot_id: str) -> SnapshotWriter:
-        """Start writing snapshot ``snapshot_id`` (call under :meth:`lock`)."""
+        """Start writing snapshot ``snapshot_id`` (call under the workspace's refresh lock)."""
         self.root.mkdir(parents=True, exist_ok=True)
         return SnapshotWriter(self, snapshot_id)
 
-    def set_current(self, snapshot_id: str) -> None:
-        """Atomically point ``CURRENT`` at ``snapshot_id`` (temporary file + ``os.replace``)."""
-        if not (self.root / snapshot_id / MANIFEST_FILE).is_file():
-            raise WorkspaceError(f"Cannot make {snapshot_id!r} current: it is not a complete snapshot in {self.root}.")
-        temp = self.root / f"{_TEMP_PREFIX}{CURRENT_FILE}"
-        _write_durably(temp, snapshot_id + "\n")
-        os.replace(temp, self.root / CURRENT_FILE)
-        _fsync_dir(self.root)
-
     def remove_temporary(self) -> list[Path]:
-        """Delete what killed refreshes left behind (``.tmp-*``); call under :meth:`lock`."""
-        removed = []
-        if self.root.is_dir():
-            for path in self.root.glob(f"{_TEMP_PREFIX}*"):
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-                removed.append(path)
-        return removed
+        """Delete what killed refreshes left behind (``.tmp-*``); call under the refresh lock."""
+        return remove_temporaries(self.root)
 
-    def prune(self, keep: int) -> list[str]:
-        """Delete all but the ``keep`` newest-created snapshots; the current one always stays.
+    def prune(self, keep: int, *, current: str | None) -> list[str]:
+        """Delete all but the ``keep`` newest-created snapshots; ``current`` always stays.
 
         Returns
         -------
@@ -245,44 +216,11 @@ class MartsStore:
         """
         if keep < 1:
             raise InputError(f"keep must be at least 1 (the current snapshot), got {keep}.")
-        current = self.current()
         snapshots = self.snapshots()
-        kept = {s.id for s in snapshots[-keep:]} | ({current.id} if current else set())
+        kept = {s.id for s in snapshots[-keep:]} | ({current} if current else set())
         deleted = []
         for snapshot in snapshots:
             if snapshot.id not in kept:
                 shutil.rmtree(snapshot.path, ignore_errors=True)
                 deleted.append(snapshot.id)
         return deleted
-
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """One refresh at a time per workspace; a second one fails fast instead of deleting the first's files."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / _LOCK_FILE, "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise WorkspaceError(
-                    f"Another `retain refresh` is writing to {self.root}; wait for it to finish and retry."
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _write_durably(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    # A rename is durable only once the directory entry is; without this a power loss could undo it.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

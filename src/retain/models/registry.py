@@ -10,9 +10,10 @@ Layout of ``<workspace>/models/churn/``::
         metadata.json    version, created_at, features, data range, metrics, library versions …
     .tmp-v2/             a version being written (invisible to readers)
 
-A version is written into ``.tmp-<version>/`` and renamed to ``<version>/`` when complete; ``CURRENT`` is then
-written to a temporary file and ``os.replace``-d over the old one. A crash at any moment leaves the previous
-version current and readable.
+A version is written into ``.tmp-<version>/`` and published as ``<version>/`` when complete, then ``CURRENT`` is
+replaced (:mod:`retain.lake.atomic`: fsync, rename). A crash at any moment leaves the previous version current
+and readable. Saving holds the workspace's ``models`` lock, so two trainings that finish together save one after
+the other: each gets its own version, and ``CURRENT`` names the last one saved, complete.
 
 ``model.joblib`` is a pickle of retain's, scikit-learn's and LightGBM's own classes. Unpickling runs code, so
 :meth:`ModelRegistry.load` first checks the file's SHA-256 against the one recorded in ``metadata.json`` at
@@ -23,25 +24,28 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import json
-import os
 import re
 import shutil
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import joblib
+from pydantic import ValidationError
 
 from retain.errors import InputError, NotFittedError, WorkspaceError
+from retain.lake.atomic import TEMP_PREFIX, Pointer, publish, remove_temporaries
+from retain.models.metadata import Artifact, ModelMetadata, TrainingRecord
+from retain.state.locks import LockName, Locks
 
 __all__ = ["CURRENT_FILE", "METADATA_FILE", "MODEL_FILE", "ModelRegistry", "ModelVersion", "library_versions"]
 
 CURRENT_FILE = "CURRENT"
 METADATA_FILE = "metadata.json"
 MODEL_FILE = "model.joblib"
-_TEMP_PREFIX = ".tmp-"
+_SAVE_WAIT_SECONDS = 600.0  # another training saving: wait for it rather than fail after minutes of training
 _VERSION = re.compile(r"^v(\d+)$")
 _LIBRARIES = ("retain", "lightgbm", "scikit-learn", "numpy", "pandas", "scipy", "joblib")
 
@@ -63,7 +67,7 @@ class ModelVersion:
 
     version: str
     path: Path
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
 
 
 def _sha256(path: Path) -> str:
@@ -81,10 +85,14 @@ class ModelRegistry:
     ----------
     root : Path
         The folder; created on the first save.
+    locks : Locks, optional
+        The workspace's locks; saving holds its ``models`` lock (none: the caller serialises saves).
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, locks: Locks | None = None) -> None:
         self.root = Path(root)
+        self.locks = locks
+        self._pointer = Pointer(self.root / CURRENT_FILE)
 
     # ------------------------------------------------------------------ read
     def versions(self) -> list[str]:
@@ -96,21 +104,17 @@ class ModelRegistry:
 
     def current(self) -> str | None:
         """The version ``CURRENT`` points at, or ``None`` when nothing was saved yet."""
-        pointer = self.root / CURRENT_FILE
-        if not pointer.is_file():
-            return None
-        return pointer.read_text().strip() or None
+        return self._pointer.read()
 
-    def metadata(self, version: str | None = None) -> dict[str, Any]:
-        """The ``metadata.json`` of ``version`` (default: the current one)."""
-        folder = self._folder(version)
-        return json.loads((folder / METADATA_FILE).read_text())
+    def metadata(self, version: str | None = None) -> ModelMetadata:
+        """The metadata of ``version`` (default: the current one)."""
+        return _read_metadata(self._folder(version))
 
     def list(self) -> list[ModelVersion]:
         """Every complete version with its metadata, oldest first."""
-        return [ModelVersion(v, self.root / v, self.metadata(v)) for v in self.versions()]
+        return [ModelVersion(v, self.root / v, _read_metadata(self.root / v)) for v in self.versions()]
 
-    def load(self, version: str | None = None) -> tuple[Any, dict[str, Any]]:
+    def load(self, version: str | None = None) -> tuple[Any, ModelMetadata]:
         """Load a saved model and its metadata.
 
         Parameters
@@ -129,13 +133,12 @@ class ModelRegistry:
         InputError
             For an unknown version.
         WorkspaceError
-            When the model file does not match the checksum recorded at save time.
+            When the model file does not match the checksum recorded at save time, or the metadata is damaged.
         """
         folder = self._folder(version)
-        metadata = json.loads((folder / METADATA_FILE).read_text())
-        model_path = folder / MODEL_FILE
-        expected = metadata.get("artifact", {}).get("sha256")
-        if expected is None or _sha256(model_path) != expected:
+        metadata = _read_metadata(folder)
+        model_path = folder / metadata.artifact.model_file
+        if _sha256(model_path) != metadata.artifact.sha256:
             raise WorkspaceError(
                 f"{model_path} does not match the checksum in its metadata.json (it was changed or damaged); "
                 "retrain with `retain model train` instead of loading it."
@@ -143,16 +146,16 @@ class ModelRegistry:
         return joblib.load(model_path), metadata
 
     # ----------------------------------------------------------------- write
-    def save(self, model: Any, metadata: dict[str, Any], *, created_at: datetime) -> ModelVersion:
+    def save(self, model: Any, record: TrainingRecord, *, created_at: datetime) -> ModelVersion:
         """Save a fitted model as the next version and make it current.
 
         Parameters
         ----------
         model : ChurnModel
             A fitted model (it needs ``boosters_``).
-        metadata : dict
-            JSON-serialisable facts about the model (features, data range, metrics …). ``version``,
-            ``created_at``, ``libraries`` and ``artifact`` are added.
+        record : TrainingRecord
+            What training knows about the model; the registry adds ``version``, ``created_at``, ``libraries``
+            and ``artifact``.
         created_at : datetime
             When it was trained (the workspace clock), timezone-aware.
 
@@ -165,47 +168,56 @@ class ModelRegistry:
             raise NotFittedError("only a fitted model can be saved; call fit(X, y) first.")
         if created_at.tzinfo is None:
             raise InputError(f"created_at {created_at!r} has no time zone; pass a timezone-aware UTC datetime.")
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._remove_temporaries()
-        number = max((int(v[1:]) for v in self.versions()), default=0) + 1
-        while True:
-            version = f"v{number}"
-            temp = self.root / f"{_TEMP_PREFIX}{version}"
-            temp.mkdir()
-            joblib.dump(model, temp / MODEL_FILE)
-            for i, booster in enumerate(boosters):
-                (temp / f"booster_{i}.txt").write_text(booster.model_to_string())
-            full = {
-                **metadata,
-                "version": version,
-                "created_at": created_at.isoformat(),
-                "libraries": library_versions(),
-                "artifact": {
-                    "model_file": MODEL_FILE,
-                    "format": "joblib",
-                    "sha256": _sha256(temp / MODEL_FILE),
-                    "boosters": [f"booster_{i}.txt" for i in range(len(boosters))],
-                },
-            }
-            (temp / METADATA_FILE).write_text(json.dumps(full, indent=2, default=str))
-            try:
-                os.rename(temp, self.root / version)  # fails if another process took the number meanwhile
-                break
-            except OSError:
+        with self._save_lock():
+            self.root.mkdir(parents=True, exist_ok=True)
+            remove_temporaries(self.root)
+            number = max((int(v[1:]) for v in self.versions()), default=0) + 1
+            while True:
+                version = f"v{number}"
+                temp = self.root / f"{TEMP_PREFIX}{version}"
                 shutil.rmtree(temp, ignore_errors=True)
-                number += 1
-        self.set_current(version)
-        return ModelVersion(version, self.root / version, full)
+                temp.mkdir()
+                joblib.dump(model, temp / MODEL_FILE)
+                for i, booster in enumerate(boosters):
+                    (temp / f"booster_{i}.txt").write_text(booster.model_to_string())
+                metadata = ModelMetadata(
+                    **record.model_dump(),
+                    version=version,
+                    created_at=created_at,
+                    libraries=library_versions(),
+                    artifact=Artifact(
+                        model_file=MODEL_FILE,
+                        sha256=_sha256(temp / MODEL_FILE),
+                        boosters=[f"booster_{i}.txt" for i in range(len(boosters))],
+                    ),
+                )
+                (temp / METADATA_FILE).write_text(metadata.model_dump_json(indent=2))
+                try:
+                    publish(temp, self.root / version)
+                    break
+                except (FileExistsError, OSError):  # a saver without the lock took the number meanwhile
+                    shutil.rmtree(temp, ignore_errors=True)
+                    number += 1
+            self._pointer.write(version)
+        return ModelVersion(version, self.root / version, metadata)
 
     def set_current(self, version: str) -> None:
         """Point ``CURRENT`` at ``version`` (atomic replace)."""
         if version not in self.versions():
             raise InputError(f"no model version {version!r}; saved versions: {self.versions() or 'none'}.")
-        temp = self.root / f"{_TEMP_PREFIX}{CURRENT_FILE}"
-        temp.write_text(version + "\n")
-        os.replace(temp, self.root / CURRENT_FILE)
+        self._pointer.write(version)
 
     # --------------------------------------------------------------- helpers
+    def _save_lock(self) -> AbstractContextManager[None]:
+        if self.locks is None:
+            return nullcontext()
+        return self.locks.hold(
+            LockName.MODELS,
+            busy=f"Another retain process has been saving a model to {self.root} for {_SAVE_WAIT_SECONDS:.0f} s; "
+            "retry when it is done.",
+            wait=_SAVE_WAIT_SECONDS,
+        )
+
     def _folder(self, version: str | None) -> Path:
         if version is None:
             version = self.current()
@@ -215,7 +227,13 @@ class ModelRegistry:
             raise InputError(f"no model version {version!r}; saved versions: {self.versions() or 'none'}.")
         return self.root / version
 
-    def _remove_temporaries(self) -> None:
-        for path in self.root.glob(f"{_TEMP_PREFIX}*"):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
+
+def _read_metadata(folder: Path) -> ModelMetadata:
+    path = folder / METADATA_FILE
+    try:
+        return ModelMetadata.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WorkspaceError(
+            f"{path} is missing or not the metadata of a retain model ({first}); retrain with `retain model train`."
+        ) from None

@@ -1,6 +1,6 @@
-"""Score a workspace as of a date: who is at risk, what they are worth, why, and what to do.
+"""Score customers: who is at risk, what they are worth, why, and what to do.
 
-``score_workspace(ws)`` is what ``retain at-risk`` runs, one step per line:
+The domain steps of a scoring (``retain.services.scoring`` runs them on a workspace), one per line:
 
 1. point-in-time features of every customer at ``as_of`` (default: the end of the data);
 2. the population the model was trained on — subscription: customers with a running, non-paused subscription;
@@ -17,25 +17,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from retain.analytics.periods import as_instant
-from retain.contract import TableName
+from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
 from retain.health import health_score, rank_at_risk
-from retain.models.churn.dataset import data_end
 from retain.models.churn.explain import explain
-from retain.models.churn.features import churn_features
-from retain.models.churn.labels import BusinessModel
 from retain.models.clv import BetaGeoModel, GammaGammaModel, predicted_clv, summary_from_orders
 from retain.models.clv.subscription import subscription_clv
-from retain.models.training import churn_registry, workspace_tables
 
-__all__ = ["SCORE_COLUMNS", "commerce_clv", "population", "score_features", "score_workspace"]
+__all__ = ["SCORE_COLUMNS", "commerce_clv", "population", "score_features"]
 
 SCORE_COLUMNS = (
     "rank",
@@ -106,7 +101,7 @@ def score_features(
     Returns
     -------
     pandas.DataFrame
-        See :func:`score_workspace`.
+        See :func:`retain.services.scoring.score`.
     """
     names = list(model.feature_names_in_)
     missing = [c for c in names if c not in features.columns]
@@ -146,56 +141,3 @@ def score_features(
     ranked = pd.concat([ranked.drop(columns="_row"), reasons], axis=1)
     leading = [c for c in SCORE_COLUMNS if c in ranked.columns]
     return ranked[leading + [c for c in ranked.columns if c not in leading]]
-
-
-def score_workspace(
-    ws: Any,
-    *,
-    as_of: date | datetime | None = None,
-    top: int | None = 20,
-    version: str | None = None,
-) -> pd.DataFrame:
-    """Score every customer of the workspace with the current churn model and rank by revenue at risk.
-
-    Parameters
-    ----------
-    ws : Workspace
-    as_of : date or datetime, optional
-        The instant scored; default the latest fact of the data.
-    top : int or None, default 20
-        Customers (by rank) that get reasons, reason code and playbook; the others have nulls there.
-    version : str, optional
-        Model version; default the CURRENT one.
-
-    Returns
-    -------
-    pandas.DataFrame
-        All customers of the model's population ranked by ``revenue_at_risk = p_churn × clv`` (``rank`` 1 =
-        act first): the columns of :data:`SCORE_COLUMNS` then the health components. ``attrs`` holds
-        ``as_of``, ``model_version``, ``business_model`` and ``horizon_days``.
-
-    Raises
-    ------
-    NotFittedError
-        When no model has been trained (run ``retain model train``).
-    """
-    model, metadata = churn_registry(ws).load(version)
-    tables = workspace_tables(ws)
-    if not tables:
-        raise InputError("the workspace holds no data; ingest customers, orders or subscriptions first.")
-    at = as_instant(as_of) if as_of is not None else data_end(tables)
-    kind = BusinessModel(metadata["business_model"])
-    features = ws.backend.to_pyarrow(churn_features(tables, as_of=at)).to_pandas()
-    features = features[population(features, kind).to_numpy()].reset_index(drop=True)
-    clv = None
-    if kind is BusinessModel.COMMERCE and len(features):
-        orders = ws.backend.to_pyarrow(tables[str(TableName.ORDERS)]).to_pandas()
-        clv = commerce_clv(orders, features["customer_id"], as_of=at)
-    ranked = score_features(model, features, business_model=kind, clv=clv, health_settings=ws.settings.health, top=top)
-    ranked.attrs.update(
-        as_of=at.isoformat(),
-        model_version=metadata["version"],
-        business_model=str(kind),
-        horizon_days=int(metadata["horizon_days"]),
-    )
-    return ranked

@@ -10,11 +10,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from retain.marts.registry import MartName
-from retain.marts.snapshot import Snapshot
-from retain.marts.views import cohort_view, metrics_view, segments_view
 from retain.report._style import LAYOUT as _LAYOUT
 from retain.report.figures_risk import calibration_plot, lift_chart, risk_distribution
+from retain.services import MartName, Snapshot, cohort_view, metrics_view, segments_view
 
 __all__ = ["FIGURES", "cohort_heatmap", "kpi_trends", "lifecycle_sankey", "mrr_movements", "rfm_treemap"]
 # The early-warning charts (risk distribution, lift, calibration) live in figures_risk.py.

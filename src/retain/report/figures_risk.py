@@ -10,9 +10,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from retain.marts.registry import MartName
-from retain.marts.snapshot import Snapshot
 from retain.report._style import LAYOUT
+from retain.services import MartName, Snapshot
 
 __all__ = ["TOP_AT_RISK_COLUMNS", "calibration_plot", "lift_chart", "risk_distribution", "top_at_risk"]
 

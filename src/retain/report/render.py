@@ -7,6 +7,7 @@ file opens without any network access.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,11 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from retain import __version__
-from retain.marts.snapshot import Snapshot
+from retain.errors import InputError
 from retain.report.figures import FIGURES
 from retain.report.figures_risk import top_at_risk
 from retain.report.tiles import headline_tiles
+from retain.services import Snapshot
 
 __all__ = ["ChartHtml", "render_report", "write_report"]
 
@@ -90,8 +92,26 @@ def render_report(snapshot: Snapshot, *, title: str = "Customer retention report
 
 
 def write_report(snapshot: Snapshot, out: str | os.PathLike[str], *, title: str = "Customer retention report") -> Path:
-    """Write the report of ``snapshot`` to ``out`` (atomically: temporary file, then rename) and return its path."""
+    """Write the report of ``snapshot`` to ``out`` (atomically: temporary file, then rename) and return its path.
+
+    Raises
+    ------
+    InputError
+        If ``out`` exists and is not a regular file (a folder, a symbolic link, a device or a pipe): a report
+        replaces an older report, never anything else.
+    """
     out = Path(out)
+    try:
+        mode = out.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = "folder" if stat.S_ISDIR(mode) else "symbolic link" if stat.S_ISLNK(mode) else "special file"
+        instead = out / "report.html" if stat.S_ISDIR(mode) else out.parent / "report.html"
+        raise InputError(
+            f"{out} is a {kind}, not a report file; refusing to replace it. Pass a file name such as {instead} "
+            "(an existing report file is replaced)."
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(f".{out.name}.tmp")
     temp.write_text(render_report(snapshot, title=title), encoding="utf-8")

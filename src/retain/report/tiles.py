@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from retain.marts.snapshot import Snapshot
-from retain.marts.views import metrics_view, segments_view
+from retain.services import Snapshot, metrics_view, segments_view
 
 __all__ = ["Tile", "headline_tiles"]
 

@@ -1,9 +1,9 @@
 """Train the churn model of a workspace: monthly dataset, temporal backtest, final fit, versioned artifact.
 
-``train_workspace(ws)`` is what ``retain model train`` runs:
+``train(ws)`` is what ``retain model train`` runs:
 
-1. the canonical tables that hold data; the business model is ``subscription`` when the workspace has
-   subscriptions, else ``commerce`` (non-contractual);
+1. one fixed view of the facts (:meth:`Workspace.facts`); the business model is ``subscription`` when the
+   workspace has subscriptions, else ``commerce`` (non-contractual);
 2. observation dates on the 1st of every month from ``history_months`` after the first fact, kept only when
    their whole label window ``(date, date + horizon]`` ends by ``as_of`` (default: the end of the data);
 3. a **temporal backtest**: the last ``test_months`` dates are the test set, the model trains on the dates
@@ -19,30 +19,24 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import ibis
 import pandas as pd
 
 from retain.analytics.periods import as_instant
 from retain.contract import TableName
+from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
 from retain.models.churn.backtest import BACKTEST_MODEL_PARAMS
 from retain.models.churn.classifier import ChurnModel
-from retain.models.churn.dataset import AS_OF, build_dataset, data_end, monthly_dates, observable_dates
+from retain.models.churn.dataset import AS_OF, build_dataset, monthly_dates, observable_dates
 from retain.models.churn.evaluate import calibration_table, temporal_backtest
-from retain.models.churn.labels import LABEL, BusinessModel
+from retain.models.churn.labels import LABEL
+from retain.models.metadata import ModelMetadata, TrainingRecord
 from retain.models.registry import ModelRegistry, ModelVersion
+from retain.workspace import Workspace
 
-__all__ = [
-    "DEFAULT_MODEL_PARAMS",
-    "TrainResult",
-    "churn_registry",
-    "train_workspace",
-    "workspace_business_model",
-    "workspace_tables",
-]
+__all__ = ["DEFAULT_MODEL_PARAMS", "TrainResult", "churn_registry", "train"]
 
 DEFAULT_MODEL_PARAMS: dict[str, Any] = dict(BACKTEST_MODEL_PARAMS)
 """ChurnModel parameters for event-history data: the shallow, regularised trees the synthetic backtest tuned
@@ -52,28 +46,9 @@ least 20) on small datasets, where leaves of 200 rows would leave the trees unab
 _ID_COLUMNS = ("customer_id", AS_OF, LABEL)
 
 
-def churn_registry(ws: Any) -> ModelRegistry:
-    """The registry of the workspace's churn models (``<workspace>/models/churn``)."""
-    return ModelRegistry(Path(ws.path) / "models" / "churn")
-
-
-def workspace_tables(ws: Any) -> dict[str, ibis.Table]:
-    """The canonical tables of the workspace that hold data, by name (empty ones are left out)."""
-    return {str(name): ws.table(name) for name in TableName if ws.lake.batch_files(name)}
-
-
-def workspace_business_model(tables: Mapping[str, ibis.Table]) -> BusinessModel:
-    """``subscription`` when the workspace has subscriptions, else ``commerce`` (a shop)."""
-    return BusinessModel.SUBSCRIPTION if str(TableName.SUBSCRIPTIONS) in tables else BusinessModel.COMMERCE
-
-
-def _data_start(backend: ibis.BaseBackend, tables: Mapping[str, ibis.Table]) -> datetime:
-    from retain.marts.context import data_time_range  # one definition of the data's time range
-
-    start, _ = data_time_range(backend, dict(tables))
-    if start is None:
-        raise InputError("the workspace holds no data; ingest customers, orders or subscriptions first.")
-    return as_instant(start)
+def churn_registry(ws: Workspace) -> ModelRegistry:
+    """The registry of the workspace's churn models (``<workspace>/models/churn``), saving under its lock."""
+    return ModelRegistry(ws.path / "models" / "churn", locks=ws.locks)
 
 
 @dataclass(frozen=True)
@@ -87,7 +62,7 @@ class TrainResult:
     seconds: dict[str, float]
 
     @property
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self) -> ModelMetadata:
         return self.version.metadata
 
 
@@ -108,8 +83,8 @@ def _split(dates: list[datetime], horizon_days: int, test_months: int, history_m
     return train, test
 
 
-def train_workspace(
-    ws: Any,
+def train(
+    ws: Workspace,
     *,
     horizon_days: int = 90,
     as_of: date | datetime | None = None,
@@ -149,21 +124,20 @@ def train_workspace(
     """
     say = progress or (lambda _stage: None)
     seconds: dict[str, float] = {}
-    tables = workspace_tables(ws)
-    if not tables:
-        raise InputError("the workspace holds no data; ingest customers, orders or subscriptions first.")
-    kind = workspace_business_model(tables)
-    if kind is BusinessModel.COMMERCE and str(TableName.ORDERS) not in tables:
+    facts = ws.facts().require("train a model on")
+    tables = facts.tables
+    kind = facts.business_model
+    if kind is BusinessModel.COMMERCE and not facts.has(TableName.ORDERS):
         raise InputError("churn labels need subscriptions or orders; the workspace has neither. Ingest one first.")
-    start = _data_start(ws.backend, tables)
-    end = as_instant(as_of) if as_of is not None else data_end(tables)
+    start = facts.start
+    end = as_instant(as_of) if as_of is not None else facts.end
     dates = observable_dates(monthly_dates(start, end)[history_months:], horizon_days=horizon_days, end=end)
     train_dates, test_dates = _split(dates, horizon_days, test_months, history_months)
 
     say(f"features and labels at {len(dates)} monthly dates")
     clock = time.perf_counter()
     expr = build_dataset(tables, observation_dates=dates, horizon_days=horizon_days, model=kind, end=end)
-    frame = ws.backend.to_pyarrow(expr).to_pandas()
+    frame = facts.backend.to_pyarrow(expr).to_pandas()
     seconds["dataset"] = time.perf_counter() - clock
 
     params = dict(DEFAULT_MODEL_PARAMS if model_params is None else model_params)
@@ -195,29 +169,28 @@ def train_workspace(
     model = factory().fit(X, frame[LABEL].to_numpy())
     seconds["fit"] = time.perf_counter() - clock
 
-    metadata = {
-        "kind": "churn",
-        "business_model": str(kind),
-        "horizon_days": horizon_days,
-        "data_range": {"start": start.isoformat(), "end": end.isoformat()},
-        "observation_dates": [d.isoformat() for d in dates],
-        "features": list(X.columns),
-        "categorical_features": list(model.categorical_features_),
-        "model_params": {**params, "horizon_days": horizon_days},
-        "rows": {
+    record = TrainingRecord(
+        business_model=kind,
+        horizon_days=horizon_days,
+        data_range={"start": start, "end": end},
+        observation_dates=dates,
+        features=list(X.columns),
+        categorical_features=list(model.categorical_features_),
+        model_params={**params, "horizon_days": horizon_days},
+        rows={
             "total": len(frame),
             "positives": int(frame[LABEL].sum()),
             "customers": int(frame["customer_id"].nunique()),
             "train": backtest.n_train,
             "test": backtest.n_test,
         },
-        "backtest": {
-            "train_dates": [d.isoformat() for d in train_dates],
-            "test_dates": [d.isoformat() for d in test_dates],
+        backtest={
+            "train_dates": train_dates,
+            "test_dates": test_dates,
             "metrics": backtest.metrics,
             "calibration": calibration.to_dict("records"),
         },
-        "seconds": seconds,
-    }
-    version = churn_registry(ws).save(model, metadata, created_at=ws.clock.now())
+        seconds=seconds,
+    )
+    version = churn_registry(ws).save(model, record, created_at=ws.clock.now())
     return TrainResult(version, backtest.metrics, calibration, len(frame), seconds)

@@ -1,0 +1,62 @@
+"""Application services: one function per use case, typed on :class:`~retain.workspace.Workspace`.
+
+Interfaces (CLI, API, report, dashboard, notebooks) call these and nothing below them; domain packages never
+import them. Each service owns its unit of work (one state-database transaction for what must change together)
+and its locks.
+
+=================  ==============================================================================
+service            use case
+=================  ==============================================================================
+``refresh``        every mart into a new snapshot, current together with its profiles
+``train``          the churn model: dataset, temporal backtest, final fit, new version
+``score``          every customer of the model's population ranked by revenue at risk
+``customer_360``   one customer's profile, segments and timeline
+``metrics`` …      views of the current snapshot: KPIs, cohorts, segments
+``status``         what the workspace holds
+=================  ==============================================================================
+"""
+
+from retain.marts.registry import MartName
+from retain.marts.snapshot import Snapshot
+from retain.marts.views import CohortView, cohort_view, metrics_view, segments_view
+from retain.services.analytics import SnapshotView, cohorts, metrics, segments
+from retain.services.customers import Customer360, customer_360
+from retain.services.models import current_model_version, model_metadata, model_versions
+from retain.services.refresh import RefreshProgress, RefreshResult, refresh
+from retain.services.scoring import Scored, score
+from retain.services.snapshots import current_snapshot, marts_store, require_snapshot
+from retain.services.status import TableSummary, WorkspaceStatus, status, table_summaries
+from retain.services.training import TrainResult, churn_registry, train
+
+__all__ = [
+    "CohortView",
+    "Customer360",
+    "MartName",
+    "RefreshProgress",
+    "RefreshResult",
+    "Scored",
+    "Snapshot",
+    "SnapshotView",
+    "TableSummary",
+    "TrainResult",
+    "WorkspaceStatus",
+    "churn_registry",
+    "cohort_view",
+    "cohorts",
+    "current_model_version",
+    "current_snapshot",
+    "customer_360",
+    "marts_store",
+    "metrics",
+    "metrics_view",
+    "model_metadata",
+    "model_versions",
+    "refresh",
+    "require_snapshot",
+    "score",
+    "segments",
+    "segments_view",
+    "status",
+    "table_summaries",
+    "train",
+]

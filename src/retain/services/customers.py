@@ -1,0 +1,56 @@
+"""The customer 360: one customer's current profile, user segments and timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from retain.analytics.timeline import customer_timeline
+from retain.errors import NotFoundError
+from retain.facts import Facts
+from retain.services.snapshots import require_snapshot
+from retain.state.profiles import get_profile
+from retain.workspace import Workspace
+
+__all__ = ["Customer360", "customer_360"]
+
+
+@dataclass(frozen=True)
+class Customer360:
+    """Everything retain knows about one customer as of the current snapshot."""
+
+    customer_id: str
+    snapshot_id: str
+    as_of: datetime
+    profile: dict[str, Any]
+    """Every column of the profile spec (``retain.contract.profile.PROFILE``), by name."""
+    segments: list[str]
+    timeline: list[dict[str, Any]]
+    """``{"at", "kind", "summary", "amount", ...}`` per fact, oldest first."""
+
+
+def customer_360(ws: Workspace, customer_id: str) -> Customer360:
+    """The 360 of ``customer_id``: their profile in the current snapshot and the facts behind it.
+
+    The profile comes from the state database (the current snapshot's row); the timeline is computed from exactly
+    the lake batches that snapshot was computed from, up to its ``as_of``, so the two always agree.
+
+    Raises
+    ------
+    NotFoundError
+        If the current snapshot holds no such customer.
+    """
+    snapshot = require_snapshot(ws)
+    with ws.connect() as connection:
+        stored = get_profile(connection, customer_id)
+    if stored is None:
+        rows = snapshot.manifest["marts"].get("profiles", {}).get("rows", 0)
+        raise NotFoundError(
+            f"No customer {customer_id!r} in the analytics snapshot {snapshot.id} ({rows:,} customers as of "
+            f"{snapshot.as_of:%Y-%m-%d %H:%M} UTC). Check the id, or run `retain refresh` if they were ingested "
+            "after it."
+        )
+    facts = Facts(ws.backend, snapshot.lake_view(ws.lake.root))
+    timeline = facts.backend.to_pyarrow(customer_timeline(facts.tables, customer_id, as_of=snapshot.as_of))
+    return Customer360(customer_id, snapshot.id, snapshot.as_of, stored.profile, stored.segments, timeline.to_pylist())

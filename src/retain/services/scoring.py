@@ -1,0 +1,96 @@
+"""Score a workspace: every customer of the churn model's population, ranked by revenue at risk.
+
+``score(ws)`` is what ``retain at-risk`` runs; :func:`score_facts` is the same on a fixed view of the facts and a
+model already loaded (the refresh pins both, so that every mart of one snapshot uses the same ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from retain.analytics.periods import as_instant
+from retain.contract import TableName
+from retain.contract.business_model import BusinessModel
+from retain.facts import Facts
+from retain.models.churn.features import churn_features
+from retain.models.metadata import ModelMetadata
+from retain.models.scoring import commerce_clv, population, score_features
+from retain.services.training import churn_registry
+from retain.settings import HealthSettings
+from retain.workspace import Workspace
+
+__all__ = ["Scored", "score", "score_facts"]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A scoring: the ranked customers and what produced them."""
+
+    ranked: pd.DataFrame
+    """Every customer of the model's population ranked by ``revenue_at_risk = p_churn × clv`` (``rank`` 1 = act
+    first): the columns of :data:`retain.models.scoring.SCORE_COLUMNS`, then the health components."""
+    as_of: datetime
+    model_version: str
+    business_model: BusinessModel
+    horizon_days: int
+
+
+def score_facts(
+    facts: Facts,
+    model: Any,
+    metadata: ModelMetadata,
+    *,
+    as_of: date | datetime | None = None,
+    top: int | None = 20,
+    health: HealthSettings | None = None,
+) -> Scored:
+    """Score ``facts`` at ``as_of`` (default: the latest fact) with a loaded churn model.
+
+    Parameters
+    ----------
+    facts
+        The fixed view of the lake to score.
+    model, metadata
+        A fitted ``ChurnModel`` and its metadata (from the registry).
+    as_of
+        The instant scored.
+    top
+        Customers (by rank) that get reasons, reason code and playbook; the others have nulls there.
+    health
+        Health score settings.
+    """
+    at = as_instant(as_of) if as_of is not None else facts.require("score").end
+    kind = metadata.business_model
+    features = facts.backend.to_pyarrow(churn_features(facts.tables, as_of=at)).to_pandas()
+    features = features[population(features, kind).to_numpy()].reset_index(drop=True)
+    clv = None
+    if kind is BusinessModel.COMMERCE and len(features):
+        orders = facts.backend.to_pyarrow(facts.tables[str(TableName.ORDERS)]).to_pandas()
+        clv = commerce_clv(orders, features["customer_id"], as_of=at)
+    ranked = score_features(model, features, business_model=kind, clv=clv, health_settings=health, top=top)
+    return Scored(ranked, at, metadata.version, kind, int(metadata.horizon_days))
+
+
+def score(
+    ws: Workspace,
+    *,
+    as_of: date | datetime | None = None,
+    top: int | None = 20,
+    version: str | None = None,
+) -> Scored:
+    """Score every customer of ``ws`` with its current churn model (or ``version``) and rank by revenue at risk.
+
+    Raises
+    ------
+    NotFittedError
+        When no model has been trained (run ``retain model train``).
+    NoDataError
+        When the workspace holds no data.
+    """
+    model, metadata = churn_registry(ws).load(version)
+    facts = ws.facts().require("score")
+    return score_facts(facts, model, metadata, as_of=as_of, top=top, health=ws.settings.health)
