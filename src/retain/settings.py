@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 
 from retain.engine import Engine
 from retain.errors import ConfigError
+from retain.state.connect_errors import check_credentials
 
 __all__ = [
     "CONFIG_FILE_NAME",
@@ -202,8 +203,12 @@ class Settings(BaseSettings):
             if not value:  # RETAIN_DATABASE_URL= (empty) means "use the default", as in most tools
                 return None
             try:
+                check_credentials(value)
+            except ConfigError as error:
+                raise ValueError(str(error)) from None
+            try:
                 make_url(value)
-            except ArgumentError:
+            except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
                 raise ValueError(
                     "not a database URL; expected e.g. postgresql+psycopg://user:password@host:5432/dbname "
                     "or sqlite:////absolute/path/state.db"
@@ -345,7 +350,8 @@ def _config_error(cls: type[Settings], exc: ValidationError, toml_path: Path, ov
             lines.append(f"{where} is not a setting{_valid_values(cls, loc)}. Remove or rename it.")
             continue
         shown = "(hidden: it may contain a password)" if loc[0] == "database_url" else repr(error["input"])
-        lines.append(f"{where} has invalid value {shown}: {error['msg']}{_valid_values(cls, loc)}.")
+        message = error["msg"].removeprefix("Value error, ").rstrip(".")
+        lines.append(f"{where} has invalid value {shown}: {message}{_valid_values(cls, loc)}.")
     return ConfigError("Invalid settings:\n  " + "\n  ".join(lines))
 
 

@@ -39,6 +39,7 @@ from retain.state import (
     start_run,
     upgrade,
 )
+from retain.state.connect_errors import check_credentials, is_connection_failure, unavailable
 from retain.state.db import shown_url
 from retain.state.workspace_row import claim_database
 
@@ -81,15 +82,22 @@ class Workspace:
                 f"Create one with `retain init {path}` or point --workspace / RETAIN_WORKSPACE at one."
             )
         workspace = cls(Settings.load(path, **overrides), clock=clock)
-        upgrade(workspace.settings.resolved_database_url)
-        with workspace.transaction() as connection:
-            claim_database(
-                connection,
-                workspace_id=workspace.id,
-                path=str(workspace.path.resolve()),
-                now=workspace.clock.now(),
-                database=shown_url(workspace.settings.resolved_database_url),
-            )
+        url = workspace.settings.resolved_database_url
+        check_credentials(url)
+        try:
+            upgrade(url)
+            with workspace.transaction() as connection:
+                claim_database(
+                    connection,
+                    workspace_id=workspace.id,
+                    path=str(workspace.path.resolve()),
+                    now=workspace.clock.now(),
+                    database=shown_url(url),
+                )
+        except Exception as error:
+            if not is_connection_failure(error):
+                raise
+            raise unavailable(url, error) from None
         return workspace
 
     @cached_property
