@@ -273,18 +273,7 @@ def at_risk(
         "horizon_days": scored.horizon_days,
     }
     shown = ranked.head(top)
-    columns = [
-        "rank",
-        "customer_id",
-        "p_churn",
-        "health",
-        "band",
-        "clv",
-        "revenue_at_risk",
-        "reasons",
-        "reason_code",
-        "playbook",
-    ]
+    columns = [c for c in services.AT_RISK_COLUMNS if c in ranked.columns]
     if fmt is OutputFormat.JSON:
         rows = [{c: _json_value(v) for c, v in row.items()} for row in shown[columns].to_dict("records")]
         print_json({**meta, "customers_scored": len(ranked), "customers": rows})

@@ -18,7 +18,8 @@ _REQUIRED = ("customer_id", "p_churn", "clv")
 _OPTIONAL = ("health", "band", "reasons", "reason_code", "playbook")
 
 AT_RISK_COLUMNS = ("rank", "customer_id", "revenue_at_risk", "p_churn", "clv", *_OPTIONAL)
-"""Columns of :func:`rank_at_risk` in order (optional ones only when the input has them), then any others."""
+"""The at-risk list's columns, in order (optional ones only when the input has them): the one definition that
+scoring, the ``at_risk`` mart, the report's table and ``retain at-risk`` share."""
 
 
 def rank_at_risk(scored: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:

@@ -25,27 +25,14 @@ import pandas as pd
 
 from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
-from retain.health import health_score, rank_at_risk
+from retain.health import AT_RISK_COLUMNS, health_score, rank_at_risk
 from retain.models.churn.explain import explain
 from retain.models.clv import BetaGeoModel, GammaGammaModel, predicted_clv, summary_from_orders
 from retain.models.clv.subscription import subscription_clv
 
 __all__ = ["SCORE_COLUMNS", "commerce_clv", "population", "score_features"]
 
-SCORE_COLUMNS = (
-    "rank",
-    "customer_id",
-    "revenue_at_risk",
-    "p_churn",
-    "clv",
-    "health",
-    "band",
-    "reasons",
-    "reason_code",
-    "playbook",
-    "mrr",
-    "plan",
-)
+SCORE_COLUMNS = (*AT_RISK_COLUMNS, "mrr", "plan")
 """Leading columns of :func:`score_workspace`, in order; the health components follow."""
 
 _CLV_HORIZON_MONTHS = 12

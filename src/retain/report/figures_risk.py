@@ -11,23 +11,10 @@ from typing import Any
 import plotly.graph_objects as go
 
 from retain.report._style import LAYOUT
-from retain.services import MartName, Snapshot
+from retain.services import AT_RISK_COLUMNS, MartName, Snapshot
 
-__all__ = ["TOP_AT_RISK_COLUMNS", "calibration_plot", "lift_chart", "risk_distribution", "top_at_risk"]
+__all__ = ["calibration_plot", "lift_chart", "risk_distribution", "top_at_risk"]
 
-TOP_AT_RISK_COLUMNS = (
-    "rank",
-    "customer_id",
-    "revenue_at_risk",
-    "p_churn",
-    "clv",
-    "health",
-    "band",
-    "reasons",
-    "reason_code",
-    "playbook",
-)
-"""Columns of :func:`top_at_risk`, in the order the report's table shows them."""
 
 _BIN_WIDTH = 0.05  # histogram bins of 5 percentage points of churn probability
 
@@ -133,5 +120,5 @@ def top_at_risk(snapshot: Snapshot, n: int = 20) -> list[dict[str, Any]] | None:
     """The first ``n`` customers of the ``at_risk`` mart (rank order), or ``None`` when the snapshot has none."""
     if not snapshot.has(MartName.AT_RISK):
         return None
-    table = snapshot.read(MartName.AT_RISK, columns=list(TOP_AT_RISK_COLUMNS))
+    table = snapshot.read(MartName.AT_RISK, columns=list(AT_RISK_COLUMNS))
     return sorted(table.to_pylist(), key=lambda r: r["rank"])[:n]

@@ -16,6 +16,7 @@ service            use case
 =================  ==============================================================================
 """
 
+from retain.health import AT_RISK_COLUMNS
 from retain.marts.registry import MartName
 from retain.marts.snapshot import Snapshot
 from retain.marts.views import CohortView, cohort_view, metrics_view, segments_view
@@ -29,6 +30,7 @@ from retain.services.status import TableSummary, WorkspaceStatus, status, table_
 from retain.services.training import TrainResult, churn_registry, train
 
 __all__ = [
+    "AT_RISK_COLUMNS",
     "CohortView",
     "Customer360",
     "MartName",
