@@ -10,7 +10,12 @@ import pyarrow as pa
 from retain.analytics.periods import Freq, Period
 from retain.marts.context import RefreshContext
 
-__all__ = ["per_freq"]
+__all__ = ["SERIES_EXTRA", "SERIES_GRAIN", "per_freq"]
+
+SERIES_EXTRA = ("freq", "complete")
+"""Columns every series mart adds to its metric's: the frequency and whether the period is whole."""
+SERIES_GRAIN = ("period_start", "period_end", "freq")
+"""A row of a series mart: one period of one frequency."""
 
 
 def per_freq(ctx: RefreshContext, metric: Callable[[list[Period]], ibis.Table]) -> pa.Table | None:

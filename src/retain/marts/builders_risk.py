@@ -18,6 +18,9 @@ from retain.contract.profile import PROFILE, ProfileGroup
 from retain.errors import InputError
 from retain.marts.context import RefreshContext
 from retain.marts.registry import MartName, register
+from retain.models.metadata import CalibrationBin
+from retain.models.scoring import SCORE_COLUMNS
+from retain.settings import HealthComponent
 
 __all__ = ["NO_MODEL_REASON", "PROFILE_RISK_COLUMNS", "TOP_EXPLAINED", "join_risk"]
 
@@ -32,6 +35,9 @@ PROFILE_RISK_COLUMNS: tuple[str, ...] = tuple(c.name for c in PROFILE.in_group(P
 
 _AT_RISK_SOURCE = {"risk_rank": "rank"}  # profile column -> at_risk column, where the names differ
 
+HEALTH_COLUMNS = tuple(f"{c}{suffix}" for c in HealthComponent for suffix in ("", "_contribution"))
+"""The health components of a scored customer, each as points and as its share of the score."""
+
 
 def _risk(ctx: RefreshContext, mart: MartName) -> bool:
     if ctx.risk is None:
@@ -40,7 +46,12 @@ def _risk(ctx: RefreshContext, mart: MartName) -> bool:
     return True
 
 
-@register(MartName.AT_RISK, "customers ranked by revenue at risk (P(churn) x CLV): risk, health, value, reasons")
+@register(
+    MartName.AT_RISK,
+    "customers ranked by revenue at risk (P(churn) x CLV): risk, health, value, reasons",
+    grain=("customer_id",),
+    columns=(*SCORE_COLUMNS, *HEALTH_COLUMNS, "model_version", "horizon_days"),
+)
 def _at_risk(ctx: RefreshContext) -> pa.Table | None:
     if not _risk(ctx, MartName.AT_RISK):
         return None
@@ -52,7 +63,21 @@ def _at_risk(ctx: RefreshContext) -> pa.Table | None:
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
-@register(MartName.CHURN_CALIBRATION, "churn model backtest: predicted vs observed churn and lift per risk decile")
+@register(
+    MartName.CHURN_CALIBRATION,
+    "churn model backtest: predicted vs observed churn and lift per risk decile",
+    grain=("bin",),
+    columns=(
+        *CalibrationBin.model_fields,
+        "decile",
+        "lift",
+        "model_version",
+        "horizon_days",
+        "roc_auc",
+        "pr_auc",
+        "brier",
+    ),
+)
 def _churn_calibration(ctx: RefreshContext) -> pa.Table | None:
     if not _risk(ctx, MartName.CHURN_CALIBRATION):
         return None
