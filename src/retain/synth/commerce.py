@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from retain.contract.tables import TableName
+from retain.contract.taxonomy import ReasonCode
 from retain.synth.calendar import Calendar
 from retain.synth.params import HazardCoefficients
 from retain.synth.population import Population
@@ -41,6 +42,10 @@ class CommerceSimulation(ChunkSimulation):
     def _model_terms(self, m: int, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         bad = self.bad_order[:, m - 1] if m >= 1 else np.zeros(self.pop.n, dtype=bool)
         return self.coef.bad_order * bad, np.zeros(self.pop.n)
+
+    def _model_driver_terms(self, m: int) -> dict[ReasonCode, np.ndarray]:
+        bad = self.bad_order[:, m - 1] if m >= 1 else np.zeros(self.pop.n, dtype=bool)
+        return {ReasonCode.PRODUCT_QUALITY: self.coef.bad_order * bad}
 
     def _model_involuntary_time(self, m: int) -> np.ndarray:
         return np.full(self.pop.n, self.starts[m])  # never used: commerce has no involuntary term

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from retain.contract.taxonomy import ReasonCode
 from retain.synth import arrow
 from retain.synth.calendar import Calendar
 from retain.synth.params import HazardCoefficients
@@ -85,6 +86,8 @@ class ChunkSimulation:
         self.in_window = np.zeros((n, months), dtype=bool)
         self.churned = np.zeros((n, months), dtype=bool)
         self.involuntary = np.zeros((n, months), dtype=bool)
+        self.driver = np.full((n, months), -1, dtype=np.int64)
+        """Index into ``DRIVERS`` of the largest observable term of each customer-month's hazard (-1: none)."""
         self.activity = np.zeros((n, months))
         """Observed activity rate per month (events per month of exposure), what ``usage_drop`` reads."""
         self.complaints_opened = np.zeros((n, months), dtype=np.int64)
@@ -101,6 +104,10 @@ class ChunkSimulation:
 
     def _model_terms(self, m: int, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(voluntary log-odds added by the model, involuntary log-odds added on top)."""
+        raise NotImplementedError
+
+    def _model_driver_terms(self, m: int) -> dict[ReasonCode, np.ndarray]:
+        """The model's observable hazard terms by the reason code a person would give them (see ``DRIVERS``)."""
         raise NotImplementedError
 
     def _model_involuntary_time(self, m: int) -> np.ndarray:
@@ -147,6 +154,7 @@ class ChunkSimulation:
 
     def _hazard(self, m: int, alive: np.ndarray, tenure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c, rng, n = self.coef, self.rng, self.pop.n
+        self._model_driver_terms_now = self._model_driver_terms(m)
         trend, inactive = self._usage_trend(m, tenure)
         recent = self.complaints_opened[:, m - 1] if m >= 1 else np.zeros(n)
         nps = self.latest_nps
@@ -163,7 +171,36 @@ class ChunkSimulation:
             + c.noise * rng.normal(0.0, 1.0, n)
         )
         vol, invol = self._model_terms(m, alive)
+        self._latest_driver = self._driver(self._common_driver_terms(tenure, trend, inactive, recent, nps))
         return _sigmoid(lp + vol), _sigmoid(lp + vol + invol)
+
+    def _common_driver_terms(
+        self, tenure: np.ndarray, trend: np.ndarray, inactive: np.ndarray, recent: np.ndarray, nps: np.ndarray
+    ) -> dict[ReasonCode, np.ndarray]:
+        """The observable terms every business model shares, grouped by reason code (same values as the hazard).
+
+        The latent engagement level counts as disengagement (it shows in the activity the customer emits); the
+        frailty draw, the intercept and the monthly noise are nobody's reason.
+        """
+        c = self.coef
+        return {
+            ReasonCode.EARLY_LIFE: c.new_customer * (tenure < 3),
+            ReasonCode.DISENGAGED: c.usage_drop * np.maximum(0.0, -trend)
+            + c.inactive * inactive
+            + c.engagement * self.engagement,
+            ReasonCode.POOR_SERVICE: c.unresolved_complaint * np.minimum(self.unresolved, 3)
+            + c.recent_complaint * np.minimum(recent, 2),
+            ReasonCode.DISSATISFIED: c.low_nps * np.where(nps >= 0, np.maximum(0, 8 - nps) / 8, 0.0),
+        }
+
+    def _driver(self, common: dict[ReasonCode, np.ndarray]) -> np.ndarray:
+        """Per customer, the index in ``DRIVERS`` of the code whose terms add the most risk (-1 if none adds any)."""
+        terms = {**common}
+        for code, values in self._model_driver_terms_now.items():
+            terms[code] = terms.get(code, 0.0) + values
+        stacked = np.stack([np.broadcast_to(terms.get(code, 0.0), self.pop.n) for code in DRIVERS], axis=1)
+        best = stacked.argmax(axis=1)
+        return np.where(stacked.max(axis=1) > 0, best, -1)
 
     def _month(self, m: int) -> None:
         rng, pop, n = self.rng, self.pop, self.pop.n
@@ -181,6 +218,7 @@ class ChunkSimulation:
         involuntary = churn & ~voluntary
         self.in_window[:, m] = alive
         self.p_churn[:, m] = np.where(alive, p, 0.0)
+        self.driver[:, m] = np.where(alive, self._latest_driver, -1)
         self.churned[:, m] = churn
         self.involuntary[:, m] = involuntary
 
@@ -264,6 +302,7 @@ class ChunkSimulation:
         months = np.array(self.cal.first_days, dtype="datetime64[D]")
         churned = self.churned[cust, m]
         ctype = np.where(self.involuntary[cust, m], 2, np.where(churned, 1, 0))
+        driver = self.driver[cust, m]
         return pa.table(
             {
                 "customer_id": arrow.ids("C", self.pop.number[cust], 7),
@@ -271,6 +310,7 @@ class ChunkSimulation:
                 "p_churn": pa.array(self.p_churn[cust, m], pa.float64()),
                 "churned": pa.array(churned),
                 "churn_type": arrow.labels(["", "voluntary", "involuntary"], ctype, null=ctype == 0),
+                "driver": arrow.labels([str(code) for code in DRIVERS], np.maximum(driver, 0), null=driver < 0),
             },
             schema=GROUND_TRUTH_SCHEMA,
         )
@@ -283,6 +323,21 @@ GROUND_TRUTH_SCHEMA = pa.schema(
         pa.field("p_churn", pa.float64(), nullable=False),
         pa.field("churned", pa.bool_(), nullable=False),
         pa.field("churn_type", pa.string()),
+        pa.field("driver", pa.string()),
     ]
 )
-"""Schema of ``ground_truth/churn_probability``."""
+"""Schema of ``ground_truth/churn_probability``. ``driver`` is the reason code (``retain.contract.taxonomy``) of
+the largest observable term of the month's true hazard — what an explanation of the customer's risk should name
+first — or null when no observable term adds risk."""
+
+DRIVERS: tuple[ReasonCode, ...] = (
+    ReasonCode.PAYMENT_FAILED,
+    ReasonCode.POOR_SERVICE,
+    ReasonCode.DISSATISFIED,
+    ReasonCode.DISENGAGED,
+    ReasonCode.EARLY_LIFE,
+    ReasonCode.PRICE,
+    ReasonCode.NO_LONGER_NEEDED,
+    ReasonCode.PRODUCT_QUALITY,
+)
+"""The reason codes a synthetic hazard term can be attributed to (ties go to the first listed)."""

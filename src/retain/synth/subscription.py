@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from retain.contract.tables import TableName
+from retain.contract.taxonomy import ReasonCode
 from retain.synth.calendar import Calendar
 from retain.synth.params import (
     ANNUAL_FACTOR,
@@ -75,6 +76,17 @@ class SubscriptionSimulation(ChunkSimulation):
         failed = self.failed[:, m - 1] if m >= 1 else np.zeros(self.pop.n, dtype=np.int64)
         invol = np.where(failed > 0, c.failed_payment + c.failed_payment_repeat * (failed - 1), 0.0)
         return vol, invol
+
+    def _model_driver_terms(self, m: int) -> dict[ReasonCode, np.ndarray]:
+        c = self.coef
+        failed = self.failed[:, m - 1] if m >= 1 else np.zeros(self.pop.n, dtype=np.int64)
+        return {
+            ReasonCode.PRICE: c.price * np.log(self._mrr(self.plan, self.annual) / 49.0) + c.annual * self.annual,
+            ReasonCode.NO_LONGER_NEEDED: c.paused * self.seg_paused,
+            ReasonCode.PAYMENT_FAILED: np.where(
+                failed > 0, c.failed_payment + c.failed_payment_repeat * (failed - 1), 0.0
+            ),
+        }
 
     def _billing_time(self, m: int) -> np.ndarray:
         return self.starts[m] + self.pop.billing_offset
