@@ -160,5 +160,5 @@ def test_the_true_driver_of_a_bad_order_is_product_quality(commerce_data):
                          AND o.status IN ('refunded', 'canceled')
                          AND o.ordered_at >= g.month - INTERVAL 1 MONTH AND o.ordered_at < g.month)"""
     )
-    # 0.6 added by the bad order; early-life (0.6 too, listed later so it loses ties) and large drops win the rest.
+    # 0.6 added by the bad order; early life (also 0.6, listed first so it wins ties) and large drops win the rest.
     assert n > 1000 and 0.7 < share < 0.85, (share, n)
