@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from retain.contract.tables import ID_MAX_CHARS
+
 __all__ = ["RejectReason"]
 
 
@@ -18,6 +20,8 @@ class RejectReason(StrEnum):
     NOT_ALLOWED = "not_allowed"
     OUT_OF_RANGE = "out_of_range"
     BAD_FORMAT = "bad_format"
+    TOO_LONG = "too_long"
+    CONTROL_CHARACTER = "control_character"
     NEGATIVE_AMOUNT = "negative_amount"
     END_BEFORE_START = "end_before_start"
     SCORE_OUT_OF_SCALE = "score_out_of_scale"
@@ -41,6 +45,11 @@ _EXPLANATIONS = {
     RejectReason.NOT_ALLOWED: "not one of the allowed values",
     RejectReason.OUT_OF_RANGE: "outside the allowed range",
     RejectReason.BAD_FORMAT: "does not have the expected format",
+    RejectReason.TOO_LONG: f"longer than the column allows (ids have at most {ID_MAX_CHARS} characters)",
+    RejectReason.CONTROL_CHARACTER: (
+        "contains a control character the column cannot hold (ids: none at all, no NUL, tab or line break; "
+        "other text: no NUL); remove it in the source"
+    ),
     RejectReason.NEGATIVE_AMOUNT: "negative amount on an order that is not refunded",
     RejectReason.END_BEFORE_START: "the end is before the start",
     RejectReason.SCORE_OUT_OF_SCALE: "score outside its survey's scale (NPS 0–10, CSAT 1–5)",
