@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from retain.contract.strict_json import MAX_JSON_DEPTH
 from retain.contract.tables import ID_MAX_CHARS
 
 __all__ = ["RejectReason"]
@@ -41,7 +42,10 @@ _EXPLANATIONS = {
     RejectReason.BAD_NUMBER: "not a finite number such as 12.50",
     RejectReason.BAD_INTEGER: "not a whole number",
     RejectReason.BAD_BOOLEAN: "not a boolean (true/false, 1/0, yes/no)",
-    RejectReason.BAD_JSON: 'not a JSON object such as {"plan": "pro"}',
+    RejectReason.BAD_JSON: (
+        f'not a JSON object such as {{"plan": "pro"}} (strict JSON: no NaN or Infinity, objects and arrays nested '
+        f"at most {MAX_JSON_DEPTH} levels)"
+    ),
     RejectReason.NOT_ALLOWED: "not one of the allowed values",
     RejectReason.OUT_OF_RANGE: "outside the allowed range",
     RejectReason.BAD_FORMAT: "does not have the expected format",

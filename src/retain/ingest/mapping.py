@@ -56,19 +56,27 @@ class ColumnPlan:
 
 
 def _typed_values(arr: pa.ChunkedArray) -> list:
-    """Numbers stay numbers in the JSON (``"619"`` from a CSV becomes 619)."""
+    """Numbers stay numbers in the JSON (``"619"`` from a CSV becomes 619).
+
+    ``nan`` and ``inf`` parse as floats but are not JSON numbers: such a column stays text, so the packed object is
+    strict JSON that the contract accepts; in typed input (Parquet) they are left out like a missing value.
+    """
+    if pa.types.is_floating(arr.type):
+        return pc.if_else(pc.is_finite(arr), arr, pa.scalar(None, arr.type)).to_pylist()
     for target in (pa.int64(), pa.float64()):
         try:
-            return pc.cast(arr, target).to_pylist()
+            values = pc.cast(arr, target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
+        if target == pa.int64() or pc.all(pc.is_finite(values)).as_py() is not False:
+            return values.to_pylist()
     return arr.to_pylist()
 
 
 def _pack_json(chunk: pa.Table, names: tuple[str, ...]) -> pa.Array:
     values = {n: _typed_values(chunk.column(n)) for n in names}
     rows = ({n: values[n][i] for n in names if values[n][i] is not None} for i in range(chunk.num_rows))
-    return pa.array([json.dumps(r, ensure_ascii=False, default=str) for r in rows], pa.string())
+    return pa.array([json.dumps(r, ensure_ascii=False, default=str, allow_nan=False) for r in rows], pa.string())
 
 
 def plan_columns(

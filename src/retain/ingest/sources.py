@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from retain.contract.chunks import SourceChunk
 from retain.contract.reasons import RejectReason
+from retain.contract.strict_json import JsonRejected, loads_strict
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table
 from retain.errors import InputError
 
@@ -31,6 +32,7 @@ __all__ = ["Source", "SourceChunk", "open_source"]
 _CSV_BLOCK_BYTES = 1 << 20
 _SNIFF_BYTES = 64 << 10
 _DELIMITERS = ",;\t|"
+_NOT_AN_OBJECT = "each line must be one JSON object"
 
 
 class Source(Protocol):
@@ -227,8 +229,8 @@ class JsonLinesSource:
         with path.open(encoding="utf-8-sig") as f:
             for line, _ in zip(f, range(1000), strict=False):
                 try:
-                    obj = json.loads(line)
-                except ValueError:
+                    obj = loads_strict(line)
+                except JsonRejected:
                     continue
                 if isinstance(obj, dict):
                     keys.update(dict.fromkeys(obj))
@@ -251,11 +253,14 @@ class JsonLinesSource:
                 if not raw.strip():
                     continue
                 try:
-                    obj = json.loads(raw.decode("utf-8-sig"))
-                except (ValueError, UnicodeDecodeError):
+                    obj = loads_strict(raw.decode("utf-8-sig"))
+                except JsonRejected as exc:
+                    bad.append((number, raw.decode("utf-8", "replace").strip(), str(exc)))
+                    continue
+                except UnicodeDecodeError:
                     obj = None
                 if not isinstance(obj, dict):
-                    bad.append((number, raw.decode("utf-8", "replace").strip()))
+                    bad.append((number, raw.decode("utf-8", "replace").strip(), _NOT_AN_OBJECT))
                     continue
                 unknown = set(obj) - set(self.columns)
                 if unknown:
@@ -268,18 +273,21 @@ class JsonLinesSource:
             if records or bad:
                 yield self._chunk(records, rows, bad)
 
-    def _chunk(self, records: list[dict], rows: list[int], bad: list[tuple[int, str]]) -> SourceChunk:
+    def _chunk(self, records: list[dict], rows: list[int], bad: list[tuple[int, str, str]]) -> SourceChunk:
         table = pa.table({c: pa.array([_text(r.get(c)) for r in records], pa.string()) for c in self.columns})
-        rejects = REJECTS_SCHEMA.empty_table()
-        if bad:
-            rejects = rejects_table(
-                np.array([n for n, _ in bad]),
-                "*",
-                pa.array([t for _, t in bad]),
-                RejectReason.BAD_JSON,
-                "each line must be one JSON object",
-            )
-        return SourceChunk(table, np.array(rows, dtype=np.int64), rejects, len(bad))
+        return SourceChunk(table, np.array(rows, dtype=np.int64), _line_rejects(bad), len(bad))
+
+
+def _line_rejects(bad: list[tuple[int, str, str]]) -> pa.Table:
+    """Rejects of whole JSON lines, ``(line number, text, what is wrong)`` each, in line order."""
+    if not bad:
+        return REJECTS_SCHEMA.empty_table()
+    parts = []
+    for detail in dict.fromkeys(d for _, _, d in bad):
+        lines = [(n, t) for n, t, d in bad if d == detail]
+        numbers = np.array([n for n, _ in lines], dtype=np.int64)
+        parts.append(rejects_table(numbers, "*", pa.array([t for _, t in lines]), RejectReason.BAD_JSON, detail))
+    return pa.concat_tables(parts).sort_by([("source_row", "ascending")])
 
 
 class XlsxSource:
