@@ -130,3 +130,22 @@ def test_events_without_id_get_a_stable_hash_so_reingest_of_other_file_dedupes(t
     rows = lake_rows("events").to_pandas()
     assert len(rows) == 3
     assert rows["event_id"].str.fullmatch(r"h[0-9a-f]{16}").all()
+
+
+def test_row_numbers_stay_exact_after_rows_with_a_wrong_field_count_far_into_the_file(tmp_path, lake):
+    # Arrow's reader parses ahead of the batch it hands out: a short or long row reported early must not shift
+    # the numbers of the rows before it (row 80,000 was once reported as row 109,587).
+    lines = [HEADERS["orders"]] + [f"o{row},c1,2025-01-05,10,completed,1" for row in range(2, 100_002)]
+    lines[50_000 - 1] = "o50000,c1,2025-01-05,10,completed,1,extra"
+    lines[80_000 - 1] = "o80000,c1,2025-01-05,10,shipped,1"
+    lines[90_000 - 1] = "o90000,c1,2025-01-05"
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = ingest(lake, "orders", path)
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects[["source_row", "column", "reason"]].values.tolist() == [
+        ["50000", "*", "wrong_field_count"],
+        ["80000", "status", "not_allowed"],
+        ["90000", "*", "wrong_field_count"],
+    ]
+    assert (result.rows_accepted, result.rows_rejected) == (99_997, 3)

@@ -125,9 +125,11 @@ class CsvSource:
         pending: list[SourceChunk] = []
         try:
             for batch in reader:
+                # The reader parses ahead, so rows it skipped may lie beyond this batch: they are left out of the
+                # numbering but belong to a later chunk (the batch ends at its own last row).
                 numbers = sorted(n for n, _ in bad[reported:])
                 rows = _number_rows(next_row, batch.num_rows, numbers)
-                last = max(int(rows[-1]) if len(rows) else next_row - 1, numbers[-1] if numbers else 0)
+                last = int(rows[-1]) if len(rows) else next_row - 1
                 chunk_bad = [(n, t) for n, t in bad[reported:] if n <= last]
                 reported += len(chunk_bad)
                 next_row = last + 1
