@@ -27,6 +27,7 @@ class RejectReason(StrEnum):
     END_BEFORE_START = "end_before_start"
     SCORE_OUT_OF_SCALE = "score_out_of_scale"
     WRONG_FIELD_COUNT = "wrong_field_count"
+    BAD_ENCODING = "bad_encoding"
     MISSING_CUSTOMER = "missing_customer"
     DUPLICATE_LINE = "duplicate_line"
 
@@ -58,6 +59,10 @@ _EXPLANATIONS = {
     RejectReason.END_BEFORE_START: "the end is before the start",
     RejectReason.SCORE_OUT_OF_SCALE: "score outside its survey's scale (NPS 0–10, CSAT 1–5)",
     RejectReason.WRONG_FIELD_COUNT: "the line has a different number of fields than the header",
+    RejectReason.BAD_ENCODING: (
+        "not valid UTF-8 text (each bad byte is shown as \ufffd); save the file as UTF-8, e.g. "
+        "`iconv -f latin1 -t utf-8 in.csv > out.csv`, and ingest it again"
+    ),
     RejectReason.MISSING_CUSTOMER: "the line has no customer id",
     RejectReason.DUPLICATE_LINE: "exact duplicate of an earlier line; kept once",
 }

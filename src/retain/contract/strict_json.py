@@ -9,11 +9,15 @@ too deep.
 from __future__ import annotations
 
 import json
+import re
 
 __all__ = ["MAX_JSON_DEPTH", "JsonRejected", "is_json_object", "loads_strict"]
 
 MAX_JSON_DEPTH = 32
 """Most levels of objects and arrays inside each other (``{"a": [1]}`` has 2); real data needs a handful."""
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 class JsonRejected(ValueError):
@@ -36,6 +40,15 @@ def _deeper_than(value: object, limit: int) -> bool:
     return False
 
 
+def _holds_lone_surrogate(value: object) -> bool:
+    # A paired escape decodes to one character; an unpaired one stays a surrogate, which UTF-8 cannot encode.
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def loads_strict(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object:
     """Parse ``text`` as strict JSON nested at most ``max_depth`` levels.
 
@@ -54,7 +67,8 @@ def loads_strict(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> objec
     Raises
     ------
     JsonRejected
-        The text is not JSON, holds ``NaN``/``Infinity``, or is nested deeper than ``max_depth``.
+        The text is not JSON, holds ``NaN``/``Infinity`` or an unpaired surrogate escape (``\\udc80``, which no
+        UTF-8 text can hold), or is nested deeper than ``max_depth``.
     """
     too_deep = f"nested deeper than {max_depth} levels"
     try:
@@ -65,6 +79,8 @@ def loads_strict(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> objec
         raise
     except ValueError as exc:  # JSONDecodeError, or an integer with more digits than Python converts
         raise JsonRejected(f"not valid JSON ({exc})") from None
+    if isinstance(text, str) and _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(value):
+        raise JsonRejected("an escape such as \\udc80 is half of a character (an unpaired surrogate), not text")
     if isinstance(value, dict | list):
         # Only text with more brackets than the limit can be nested that deep: most values skip the walk.
         brackets = text.count("[") + text.count("{") if isinstance(text, str) else text.count(b"[") + text.count(b"{")

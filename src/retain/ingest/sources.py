@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,7 @@ from retain.contract.reasons import RejectReason
 from retain.contract.strict_json import JsonRejected, loads_strict
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table
 from retain.errors import InputError
+from retain.ingest.utf8_guard import Utf8Guard, shown, split_bad_encoding
 
 __all__ = ["Source", "SourceChunk", "open_source"]
 
@@ -33,6 +35,7 @@ _CSV_BLOCK_BYTES = 1 << 20
 _SNIFF_BYTES = 64 << 10
 _DELIMITERS = ",;\t|"
 _NOT_AN_OBJECT = "each line must be one JSON object"
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an invalid byte decoded with ``surrogateescape``
 
 
 class Source(Protocol):
@@ -61,26 +64,33 @@ def _check_unique(names: list[str], where: str) -> list[str]:
 
 
 class CsvSource:
-    """Delimited text, UTF-8 with or without BOM; the delimiter is detected from the first 64 KiB."""
+    """Delimited text, UTF-8 with or without BOM; the delimiter is detected from the first 64 KiB.
+
+    A row holding bytes that are not UTF-8 is rejected (``bad_encoding``, see ``utf8_guard``); only a header that
+    is not UTF-8 stops the ingest.
+    """
 
     def __init__(self, path: Path, delimiter: str | None = None):
         self.path = path
         self.name = str(path)
         self.total = path.stat().st_size
-        sample = path.open("rb").read(_SNIFF_BYTES)
-        try:
-            text = sample.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            if len(sample) < _SNIFF_BYTES or exc.start < len(sample) - 4:
-                raise InputError(
-                    f"{path}: not UTF-8 text (byte {exc.start} is invalid). Save the file as UTF-8 "
-                    "(e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`) and ingest it again."
-                ) from None
-            text = sample[: exc.start].decode("utf-8-sig")
+        with path.open("rb") as f:
+            sample = f.read(_SNIFF_BYTES)
+        # Invalid bytes in data rows reject those rows (see utf8_guard); only the header must be UTF-8 here.
+        text = sample.decode("utf-8-sig", errors="surrogateescape")
         if not text.strip():
             raise InputError(f"{path}: the file is empty; expected a header line with column names.")
         self.delimiter = delimiter or self._sniff(text)
         header = next(csv.reader(io.StringIO(text), delimiter=self.delimiter))
+        undecodable = [h for h in header if _ESCAPED_BYTE.search(h)]
+        if undecodable:
+            shown_names = ", ".join(
+                repr(h.encode("utf-8", "surrogateescape").decode("utf-8", "replace")) for h in undecodable
+            )
+            raise InputError(
+                f"{path}: the header line is not UTF-8 text (column(s) {shown_names}). Save the file as UTF-8 "
+                "(e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`) and ingest it again."
+            )
         self.columns = _check_unique([h.strip() for h in header], str(path))
         self._pos = 0  # bytes consumed; updated by the reading thread, read for progress
 
@@ -105,7 +115,9 @@ class CsvSource:
             bad.append((row.number, row.text))
             return "skip"
 
-        stream = pa.OSFile(str(self.path))
+        raw = pa.OSFile(str(self.path))
+        guard = Utf8Guard()
+        stream = pa.TransformInputStream(raw, guard)
         reader = pv.open_csv(
             stream,
             read_options=pv.ReadOptions(
@@ -133,27 +145,38 @@ class CsvSource:
                 chunk_bad = [(n, t) for n, t in bad[reported:] if n <= last]
                 reported += len(chunk_bad)
                 next_row = last + 1
-                pending.append(SourceChunk(pa.Table.from_batches([batch]), rows, *self._field_count_rejects(chunk_bad)))
-                self._pos = stream.tell()
+                pending.append(self._chunk(pa.Table.from_batches([batch]), rows, chunk_bad, guard))
+                self._pos = raw.tell()
                 if sum(len(c.rows) for c in pending) >= chunk_rows:
                     yield _concat(pending)
                     pending = []
             if reported < len(bad):
                 empty = pa.table({c: pa.array([], pa.string()) for c in self.columns})
-                pending.append(SourceChunk(empty, np.array([], np.int64), *self._field_count_rejects(bad[reported:])))
+                pending.append(self._chunk(empty, np.array([], np.int64), bad[reported:], guard))
             if pending:
                 yield _concat(pending)
         except pa.ArrowInvalid as exc:
             raise InputError(f"{self.path}: cannot be read as delimited text ({exc}).") from None
         finally:
             stream.close()
+            raw.close()
 
-    def _field_count_rejects(self, bad: list[tuple[int, str]]) -> tuple[pa.Table, int]:
-        if not bad:
-            return REJECTS_SCHEMA.empty_table(), 0
-        rows = np.array([n for n, _ in bad], dtype=np.int64)
-        detail = f"expected {len(self.columns)} fields separated by {self.delimiter!r}"
-        return rejects_table(rows, "*", pa.array([t for _, t in bad]), RejectReason.WRONG_FIELD_COUNT, detail), len(bad)
+    def _chunk(self, table: pa.Table, rows: np.ndarray, bad: list[tuple[int, str]], guard: Utf8Guard) -> SourceChunk:
+        """The rows read, without those the guard marked as invalid UTF-8; both kinds of bad rows as rejects."""
+        rejects, rejected = [], len(bad)
+        if bad:
+            numbers = np.array([n for n, _ in bad], dtype=np.int64)
+            detail = f"expected {len(self.columns)} fields separated by {self.delimiter!r}"
+            texts = shown(pa.array([t for _, t in bad], pa.string()))
+            rejects.append(rejects_table(numbers, "*", texts, RejectReason.WRONG_FIELD_COUNT, detail))
+        if guard.replaced:  # the guard runs ahead of the reader, so it has seen every byte of this chunk
+            table, rows, encoding_rejects, count = split_bad_encoding(table, rows)
+            rejects.append(encoding_rejects)
+            rejected += count
+        if not rejects:
+            return SourceChunk(table, rows)
+        merged = pa.concat_tables(rejects).sort_by([("source_row", "ascending")])
+        return SourceChunk(table, rows, merged, rejected)
 
 
 def _concat(chunks: list[SourceChunk]) -> SourceChunk:
@@ -228,12 +251,9 @@ class JsonLinesSource:
         self.total = path.stat().st_size
         self._pos = 0
         keys: dict[str, None] = {}
-        with path.open(encoding="utf-8-sig") as f:
-            for line, _ in zip(f, range(1000), strict=False):
-                try:
-                    obj = loads_strict(line)
-                except JsonRejected:
-                    continue
+        with path.open("rb") as f:
+            for raw, _ in zip(f, range(1000), strict=False):
+                obj = _parse_line(raw)
                 if isinstance(obj, dict):
                     keys.update(dict.fromkeys(obj))
         if not keys:
@@ -254,15 +274,9 @@ class JsonLinesSource:
                 self._pos += len(raw)
                 if not raw.strip():
                     continue
-                try:
-                    obj = loads_strict(raw.decode("utf-8-sig"))
-                except JsonRejected as exc:
-                    bad.append((number, raw.decode("utf-8", "replace").strip(), str(exc)))
-                    continue
-                except UnicodeDecodeError:
-                    obj = None
+                obj = _parse_line(raw)
                 if not isinstance(obj, dict):
-                    bad.append((number, raw.decode("utf-8", "replace").strip(), _NOT_AN_OBJECT))
+                    bad.append((number, raw.decode("utf-8", "replace").strip(), *obj))
                     continue
                 unknown = set(obj) - set(self.columns)
                 if unknown:
@@ -275,20 +289,33 @@ class JsonLinesSource:
             if records or bad:
                 yield self._chunk(records, rows, bad)
 
-    def _chunk(self, records: list[dict], rows: list[int], bad: list[tuple[int, str, str]]) -> SourceChunk:
+    def _chunk(
+        self, records: list[dict], rows: list[int], bad: list[tuple[int, str, RejectReason, str]]
+    ) -> SourceChunk:
         table = pa.table({c: pa.array([_text(r.get(c)) for r in records], pa.string()) for c in self.columns})
         return SourceChunk(table, np.array(rows, dtype=np.int64), _line_rejects(bad), len(bad))
 
 
-def _line_rejects(bad: list[tuple[int, str, str]]) -> pa.Table:
-    """Rejects of whole JSON lines, ``(line number, text, what is wrong)`` each, in line order."""
+def _parse_line(raw: bytes) -> dict | tuple[RejectReason, str]:
+    """The JSON object on one line, or the reason and detail it is rejected with."""
+    try:
+        obj = loads_strict(raw.decode("utf-8-sig"))  # the BOM, if any, is on line 1
+    except UnicodeDecodeError:
+        return RejectReason.BAD_ENCODING, ""
+    except JsonRejected as exc:
+        return RejectReason.BAD_JSON, str(exc)
+    return obj if isinstance(obj, dict) else (RejectReason.BAD_JSON, _NOT_AN_OBJECT)
+
+
+def _line_rejects(bad: list[tuple[int, str, RejectReason, str]]) -> pa.Table:
+    """Rejects of whole JSON lines, ``(line number, text, reason, detail)`` each, in line order."""
     if not bad:
         return REJECTS_SCHEMA.empty_table()
     parts = []
-    for detail in dict.fromkeys(d for _, _, d in bad):
-        lines = [(n, t) for n, t, d in bad if d == detail]
+    for reason, detail in dict.fromkeys((r, d) for _, _, r, d in bad):
+        lines = [(n, t) for n, t, r, d in bad if (r, d) == (reason, detail)]
         numbers = np.array([n for n, _ in lines], dtype=np.int64)
-        parts.append(rejects_table(numbers, "*", pa.array([t for _, t in lines]), RejectReason.BAD_JSON, detail))
+        parts.append(rejects_table(numbers, "*", pa.array([t for _, t in lines]), reason, detail))
     return pa.concat_tables(parts).sort_by([("source_row", "ascending")])
 
 
