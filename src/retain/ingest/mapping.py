@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -87,8 +88,12 @@ def plan_columns(
     constants: dict[str, str] | None = None,
     keep_extra: bool = False,
     where: str = "input",
+    first_seen: Mapping[str, int] | None = None,
 ) -> ColumnPlan:
-    """Decide where each input column goes; fail before anything is written when the columns do not fit."""
+    """Decide where each input column goes; fail before anything is written when the columns do not fit.
+
+    ``first_seen`` gives the line each column first appears on (JSON Lines), so the error can point there.
+    """
     mapping, constants = dict(mapping or {}), dict(constants or {})
     expected = spec.column_names
     for target in [*mapping, *constants]:
@@ -132,7 +137,9 @@ def plan_columns(
         if missing:
             parts.append(f"missing required column(s): {', '.join(missing)}")
         if unknown:
-            parts.append(f"unknown column(s): {', '.join(unknown)}")
+            lines = first_seen or {}
+            named = [f"{c} (first seen on line {lines[c]:,})" if c in lines else c for c in unknown]
+            parts.append(f"unknown column(s): {', '.join(named)}")
         hint = "Rename them with --map TARGET=SOURCE, fill a constant with --set COLUMN=VALUE"
         if spec.extras_column:
             hint += f", or keep unknown columns in {spec.extras_column} with --keep-extra"

@@ -107,6 +107,7 @@ def _canonical_chunks(
         constants=options.constants,
         keep_extra=options.keep_extra,
         where=source.name,
+        first_seen=source.column_lines,
     )
 
     def mapped() -> Iterator[SourceChunk]:
