@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from retain.cli.main import app
-from retain.errors import SchemaMismatchError
+from retain.errors import InputError, SchemaMismatchError
+from retain.ingest import open_source
 from retain.workspace import Workspace
 
 LINES = 6_000
@@ -100,3 +101,16 @@ def test_a_required_key_missing_from_the_early_lines_rejects_those_rows_not_the_
     result = ws.ingest("orders", path)
     assert (result.rows_accepted, result.rows_rejected) == (LINES - LATE + 1, LATE - 1)
     assert result.rejects_by_reason == {"missing_value": LATE - 1}
+
+
+def test_a_key_added_while_the_file_is_ingested_stops_it(tmp_path):
+    path = _orders_jsonl(tmp_path / "orders.jsonl", {})
+    source = open_source(path)  # the first pass has read the keys
+    with path.open("a") as f:
+        f.write(json.dumps({"order_id": "o9", "customer_id": "c1", "late": 1}) + "\n")
+    with pytest.raises(InputError) as info:
+        list(source.chunks(1_000))
+    assert str(info.value) == (
+        f"{path}: line 6,001 has key(s) late that were not there when the file was first read: the file changed "
+        "during the ingest. Nothing was written; ingest it again once it is complete."
+    )

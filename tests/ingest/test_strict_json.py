@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from retain.contract.strict_json import MAX_JSON_DEPTH, JsonRejected, loads_strict
+from retain.ingest import open_source
 from retain.workspace import Workspace
 
 BAD_JSON = (
@@ -124,3 +125,11 @@ def test_keep_extra_with_nan_text_packs_strict_json(tmp_path):
         {"score": "nan", "balance": 1.5},
         {"score": "inf", "balance": 2.0},
     ]
+
+
+def test_jsonl_bad_lines_count_towards_the_chunk_size(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"customer_id": "c1"}\n' + "".join(f'{{"n": {i}, "x": NaN}}\n' for i in range(25)))
+    chunks = list(open_source(path).chunks(10))
+    assert [(len(c.rows), c.rejected_rows) for c in chunks] == [(1, 9), (0, 10), (0, 6)]
+    assert chunks[1].rejects.column("source_row").to_pylist() == list(range(11, 21))

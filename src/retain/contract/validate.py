@@ -7,7 +7,7 @@ kept in ``_row`` for lineage and for "last row wins" within a batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,15 @@ from retain.contract.convert import convert
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import CONTROL_CHARACTERS, Column, ColumnType, TableSpec
 
-__all__ = ["REJECTS_SCHEMA", "ROW_COLUMN", "ValidatedChunk", "derive_event_ids", "rejects_table", "validate_chunk"]
+__all__ = [
+    "REJECTS_SCHEMA",
+    "ROW_COLUMN",
+    "ValidatedChunk",
+    "derive_event_ids",
+    "rejects_table",
+    "row_rejects",
+    "validate_chunk",
+]
 
 ROW_COLUMN = "_row"
 REJECTS_SCHEMA = pa.schema(
@@ -168,17 +176,36 @@ _ROW_RULES: dict[str, tuple[Callable[[dict[str, pa.Array]], np.ndarray], RejectR
 }
 
 
+def _message(reason: RejectReason, detail: str) -> str:
+    return reason.explanation + (f" ({detail})" if detail else "")
+
+
 def rejects_table(rows: np.ndarray, column: str, values: pa.Array, reason: RejectReason, detail: str) -> pa.Table:
     """Rejects for the given source rows, all for the same column and reason."""
     n = len(rows)
-    message = f"{reason.explanation}" + (f" ({detail})" if detail else "")
     return pa.table(
         {
             "source_row": pa.array(rows, pa.int64()),
             "column": pa.array([column] * n, pa.string()),
             "value": _as_text(values),
             "reason": pa.array([str(reason)] * n, pa.string()),
-            "message": pa.array([message] * n, pa.string()),
+            "message": pa.array([_message(reason, detail)] * n, pa.string()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def row_rejects(
+    rows: np.ndarray, column: str, values: pa.Array, problems: Sequence[tuple[RejectReason, str]]
+) -> pa.Table:
+    """Rejects whose reason and detail differ from row to row: ``problems`` holds one (reason, detail) per row."""
+    return pa.table(
+        {
+            "source_row": pa.array(rows, pa.int64()),
+            "column": pa.array([column] * len(rows), pa.string()),
+            "value": _as_text(values),
+            "reason": pa.array([str(reason) for reason, _ in problems], pa.string()),
+            "message": pa.array([_message(reason, detail) for reason, detail in problems], pa.string()),
         },
         schema=REJECTS_SCHEMA,
     )

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from retain.contract.chunks import SourceChunk
 from retain.contract.reasons import RejectReason
 from retain.contract.strict_json import JsonRejected, loads_strict
-from retain.contract.validate import REJECTS_SCHEMA, rejects_table
+from retain.contract.validate import REJECTS_SCHEMA, rejects_table, row_rejects
 from retain.errors import InputError
 from retain.ingest.utf8_guard import Utf8Guard, shown, split_bad_encoding
 
@@ -296,23 +296,25 @@ class JsonLinesSource:
                 if not raw.strip():
                     continue
                 obj = _parse_line(raw)
-                if not isinstance(obj, dict):
+                if isinstance(obj, dict):
+                    self._check_known(obj, number)
+                    records.append(obj)
+                    rows.append(number)
+                else:
                     bad.append((number, raw.decode("utf-8", "replace").strip(), *obj))
-                    continue
-                if not obj.keys() <= self.column_lines.keys():
-                    new_keys = ", ".join(sorted(obj.keys() - self.column_lines.keys()))
-                    raise InputError(
-                        f"{self.path}: line {number} has key(s) {new_keys} that were not there when the file was "
-                        "first read: the file changed during the ingest. Nothing was written; ingest it again once "
-                        "it is complete."
-                    )
-                records.append(obj)
-                rows.append(number)
-                if len(records) >= chunk_rows:
+                if len(records) + len(bad) >= chunk_rows:  # bad lines count too: memory stays bounded
                     yield self._chunk(records, rows, bad)
                     records, rows, bad = [], [], []
             if records or bad:
                 yield self._chunk(records, rows, bad)
+
+    def _check_known(self, obj: dict, number: int) -> None:
+        if not obj.keys() <= self.column_lines.keys():
+            new_keys = ", ".join(sorted(obj.keys() - self.column_lines.keys()))
+            raise InputError(
+                f"{self.path}: line {number:,} has key(s) {new_keys} that were not there when the file was first "
+                "read: the file changed during the ingest. Nothing was written; ingest it again once it is complete."
+            )
 
     def _chunk(
         self, records: list[dict], rows: list[int], bad: list[tuple[int, str, RejectReason, str]]
@@ -336,12 +338,9 @@ def _line_rejects(bad: list[tuple[int, str, RejectReason, str]]) -> pa.Table:
     """Rejects of whole JSON lines, ``(line number, text, reason, detail)`` each, in line order."""
     if not bad:
         return REJECTS_SCHEMA.empty_table()
-    parts = []
-    for reason, detail in dict.fromkeys((r, d) for _, _, r, d in bad):
-        lines = [(n, t) for n, t, r, d in bad if (r, d) == (reason, detail)]
-        numbers = np.array([n for n, _ in lines], dtype=np.int64)
-        parts.append(rejects_table(numbers, "*", pa.array([t for _, t in lines]), reason, detail))
-    return pa.concat_tables(parts).sort_by([("source_row", "ascending")])
+    numbers = np.array([n for n, _, _, _ in bad], dtype=np.int64)
+    texts = pa.array([t for _, t, _, _ in bad], pa.string())
+    return row_rejects(numbers, "*", texts, [(r, d) for _, _, r, d in bad])
 
 
 class XlsxSource:
