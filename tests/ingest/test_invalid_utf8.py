@@ -6,6 +6,7 @@ import csv
 import json
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -144,3 +145,23 @@ def test_the_cli_reports_bad_encoding_and_commits_the_rest(tmp_path):
     flat = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
     assert "read 2 rows, accepted 1, rejected 1" in flat and "bad_encoding │ 1" in flat
+
+
+def test_binary_text_columns_of_parquet_and_arrow_inputs_are_checked_the_same_way(tmp_path):
+    table = pa.table(
+        {
+            "order_id": pa.array([b"o1", b"o2", b"o3"], pa.binary()),
+            "customer_id": pa.array([b"c1", b"M\xfcller", "Zoë".encode()], pa.binary()),
+            "ordered_at": ["2025-01-05"] * 3,
+            "amount": [10.0, 20.0, 30.0],
+            "status": ["completed"] * 3,
+        }
+    )
+    pq.write_table(table, tmp_path / "orders.parquet")
+    for name, source in (("parquet", tmp_path / "orders.parquet"), ("arrow", table)):
+        ws = Workspace.init(tmp_path / f"ws-{name}")
+        result = ws.ingest("orders", source)
+        assert (result.rows_accepted, result.rows_rejected) == (2, 1), name
+        assert _rejects(result) == [("2", "customer_id", "M\ufffdller", "bad_encoding", BAD_ENCODING)], name
+        customers = ws.backend.to_pyarrow(ws.table("orders"))["customer_id"].to_pylist()
+        assert sorted(customers) == ["Zoë", "c1"], name

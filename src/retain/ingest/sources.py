@@ -27,7 +27,7 @@ from retain.contract.reasons import RejectReason
 from retain.contract.strict_json import JsonRejected, loads_strict
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table, row_rejects
 from retain.errors import InputError
-from retain.ingest.utf8_guard import Utf8Guard, shown, split_bad_encoding
+from retain.ingest.utf8_guard import Utf8Guard, binary_as_text, shown, split_bad_encoding
 
 __all__ = ["Source", "SourceChunk", "open_source"]
 
@@ -221,7 +221,12 @@ class _NumberedBatches:
         for batch in self._batches(chunk_rows):
             rows = np.arange(self._done + 1, self._done + 1 + batch.num_rows, dtype=np.int64)
             self._done += batch.num_rows
-            yield SourceChunk(pa.Table.from_batches([batch]), rows)
+            table, marked = binary_as_text(pa.Table.from_batches([batch]))
+            if marked:
+                table, rows, rejects, rejected = split_bad_encoding(table, rows)
+                yield SourceChunk(table, rows, rejects, rejected)
+            else:
+                yield SourceChunk(table, rows)
 
 
 class ParquetSource(_NumberedBatches):

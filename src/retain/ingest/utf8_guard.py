@@ -6,7 +6,8 @@ through ``Utf8Guard`` on their way to the reader: each invalid byte becomes ``MA
 *noncharacter* (reserved for a program's internal use, never valid in text that is exchanged), and the rows whose
 values hold it are taken out of the chunk and rejected as ``bad_encoding`` with their column.
 
-The guard decodes every block once (C speed, about a millisecond per MiB of mixed text); the per-row search only
+Typed inputs (Parquet, Arrow tables) may hold text as binary columns: ``binary_as_text`` decodes those the same
+way. The guard decodes every block once (C speed, about a millisecond per MiB of mixed text); the per-row search only
 runs once the guard has replaced a byte, so a clean file pays nothing more.
 """
 
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 from retain.contract.reasons import RejectReason
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table
 
-__all__ = ["MARKER", "Utf8Guard", "shown", "split_bad_encoding"]
+__all__ = ["MARKER", "Utf8Guard", "binary_as_text", "shown", "split_bad_encoding"]
 
 MARKER = "\ufdd0"
 """Stands for one invalid byte in the text the reader sees."""
@@ -55,6 +56,35 @@ class Utf8Guard:
             return marked.encode("utf-8")
 
 
+def binary_as_text(table: pa.Table) -> tuple[pa.Table, bool]:
+    """Binary columns of ``table`` as UTF-8 text, each invalid byte as MARKER.
+
+    Parameters
+    ----------
+    table
+        A chunk from a typed source (Parquet, Arrow).
+
+    Returns
+    -------
+    tuple
+        The table with text instead of binary columns, and whether any byte was marked (then
+        ``split_bad_encoding`` takes those rows out).
+    """
+    marked = False
+    for i, field in enumerate(table.schema):
+        if not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
+            continue
+        column = table.column(i)
+        try:
+            text = pc.cast(column, pa.string())  # validates in C; only a column with a bad byte is decoded in Python
+        except pa.ArrowInvalid:
+            decoded = [None if v is None else v.decode("utf-8", "surrogateescape") for v in column.to_pylist()]
+            text = pa.array([None if v is None else _ESCAPED_BYTE.sub(MARKER, v) for v in decoded], pa.string())
+            marked = True
+        table = table.set_column(i, field.name, text)
+    return table, marked
+
+
 def shown(values: pa.Array) -> pa.Array:
     """Values as a person should see them in a rejects file: each invalid byte as U+FFFD."""
     return pc.replace_substring(values, MARKER, _SHOWN_AS)
@@ -79,6 +109,8 @@ def split_bad_encoding(table: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.
     bad_rows = np.zeros(table.num_rows, dtype=bool)
     parts = []
     for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_string(column.type):  # typed sources keep numbers and times as they are
+            continue
         hit = pc.fill_null(pc.match_substring(column, MARKER), False).to_numpy(zero_copy_only=False)
         if hit.any():
             where = np.flatnonzero(hit)
