@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
 import tomllib
 from datetime import UTC, date, datetime
 
@@ -14,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from retain.analytics._segment_compile import ALLOWED_OPERATORS, MAX_PREDICATE_CHARS, MAX_PREDICATE_DEPTH
 from retain.analytics.segments import (
     MEMBERSHIP_COLUMNS,
     Segment,
@@ -177,6 +180,75 @@ def test_injection_and_invalid_predicates_are_rejected(predicate, token):
     assert token in message, message
     assert ALLOWED_LIST in message
     assert "Allowed functions: abs, coalesce, length, lower, upper" in message
+
+
+TOO_DEEP = (
+    "it is nested deeper than 25 levels; simplify it (drop redundant parentheses or NOTs) or split it into "
+    "several segments"
+)
+
+
+def _too_long(length: int) -> str:
+    return (
+        f"it is longer than 4,000 characters ({length:,}); shorten it, e.g. with IN (...) instead of a long chain "
+        "of ORs, or split it into several segments"
+    )
+
+
+# name -> (predicate, the problem the message states); each must fail fast, never RecursionError or a hang
+HOSTILE = {
+    "5,000 NOTs": ("NOT " * 5_000 + "is_subscriber", _too_long(20_013)),
+    "2,000 parentheses": ("(" * 2_000 + "orders > 1" + ")" * 2_000, _too_long(4_010)),
+    "20,000 ORs": (" OR ".join(["orders = 1"] * 20_000), _too_long(279_996)),
+    "26 NOTs": ("NOT " * 26 + "is_subscriber", TOO_DEEP),
+    "30 parentheses": ("(" * 30 + "orders > 1" + ")" * 30, TOO_DEEP),
+    "30 functions": ("abs(" * 30 + "orders" + ")" * 30 + " > 1", TOO_DEEP),
+    "30 minus signs": ("orders > " + "- " * 30 + "1", TOO_DEEP),
+    "400 chained comparisons": ("orders = " * 400 + "1", TOO_DEEP),  # no parenthesis, only the tree is deep
+}
+
+
+@pytest.mark.parametrize(("predicate", "problem"), list(HOSTILE.values()), ids=list(HOSTILE))
+def test_predicates_nested_too_deep_or_too_long_are_rejected_naming_the_limit(predicate, problem):
+    with pytest.raises(InputError) as info:
+        compile_segment(predicate, SCHEMA)
+    shown = predicate if len(predicate) <= 100 else predicate[:97] + "..."  # a long one is quoted shortened
+    assert str(info.value) == (
+        f"Segment predicate {shown!r} is not allowed: {problem}. {ALLOWED_LIST}is_subscriber. Allowed functions: "
+        f"abs, coalesce, length, lower, upper. Allowed operators: {ALLOWED_OPERATORS}; literals: numbers, "
+        "'strings', TRUE/FALSE, NULL."
+    )
+
+
+def test_the_limits_leave_room_for_real_predicates(duckdb_backend):
+    profile = ibis.memtable(profile_table())
+    deep = "NOT " * 24 + "is_subscriber"  # 24 NOTs and the column: 25 levels
+    parens = "(" * 22 + "orders > 1" + ")" * 22  # 22 parentheses, the comparison and its column
+    assert len(" OR ".join(f"orders = {i}" for i in range(250))) <= MAX_PREDICATE_CHARS == 4_000
+    many = " OR ".join(f"orders = {i}" for i in range(250))  # one level however long, built balanced for Ibis
+    segments = {"deep": deep, "parens": parens, "many": many}
+    out = run(duckdb_backend, evaluate_segments(profile, segments))
+    members = {name: sorted(out.loc[out["segment"] == name, "customer_id"]) for name in segments}
+    assert members == {
+        "deep": ["p1", "p3", "p5", "p7"],
+        "parens": ["p1", "p2", "p4", "p5", "p7", "p8"],
+        "many": [f"p{i}" for i in range(1, 9)],
+    }
+    assert MAX_PREDICATE_DEPTH == 25
+
+
+def test_a_caller_deep_in_its_own_stack_gets_an_input_error_not_a_recursion_error():
+    # sqlglot's parser recurses per parenthesis: with little stack left, its RecursionError becomes InputError.
+    predicate = "(" * 20 + "orders > 1" + ")" * 20
+
+    def dive(frames: int):
+        return compile_segment(predicate, SCHEMA) if frames <= 0 else dive(frames - 1)
+
+    used = len(inspect.stack(0))
+    with pytest.raises(InputError) as info:
+        dive(sys.getrecursionlimit() - used - 150)
+    assert TOO_DEEP in str(info.value)
+    assert compile_segment(predicate, SCHEMA).columns == ("orders",)  # with the stack to spare, it parses
 
 
 def test_segment_errors_name_the_segment():

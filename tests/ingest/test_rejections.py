@@ -34,19 +34,19 @@ GOOD = {
     "events": GOOD_EVENT,
 }
 
-# (table, bad line, column reported, reason, value reported)
+# (table, bad line, column reported, reason, value reported; a leading - is written as '- for spreadsheets)
 CASES = [
     ("orders", "o2,c1,yesterday,10,completed,1", "ordered_at", "bad_timestamp", "yesterday"),
     ("orders", "o2,c1,2025-13-45,10,completed,1", "ordered_at", "bad_timestamp", "2025-13-45"),
     ("orders", "o2,c1,1850-01-01,10,completed,1", "ordered_at", "out_of_range", "1850-01-01"),
     ("orders", "o2,c1,2025-01-05,ten,completed,1", "amount", "bad_number", "ten"),
     ("orders", "o2,c1,2025-01-05,nan,completed,1", "amount", "bad_number", "nan"),
-    ("orders", "o2,c1,2025-01-05,-5,completed,1", "amount", "negative_amount", "-5"),
+    ("orders", "o2,c1,2025-01-05,-5,completed,1", "amount", "negative_amount", "'-5"),
     ("orders", "o2,c1,2025-01-05,5,shipped,1", "status", "not_allowed", "shipped"),
     ("orders", ",c1,2025-01-05,5,completed,1", "order_id", "missing_value", None),
     ("orders", "o2,  ,2025-01-05,5,completed,1", "customer_id", "missing_value", "  "),
     ("orders", "o2,c1,2025-01-05,5,completed,1.5", "items", "bad_integer", "1.5"),
-    ("orders", "o2,c1,2025-01-05,5,completed,-1", "items", "out_of_range", "-1"),
+    ("orders", "o2,c1,2025-01-05,5,completed,-1", "items", "out_of_range", "'-1"),
     ("orders", "o2,c1,2025-01-05,5", "*", "wrong_field_count", "o2,c1,2025-01-05,5"),
     ("tickets", "t2,c1,2025-01-05,2025-01-06,billing,high,maybe,4", "is_complaint", "bad_boolean", "maybe"),
     ("tickets", "t2,c1,2025-01-05,2025-01-06,billing,high,yes,6", "satisfaction", "out_of_range", "6"),
@@ -59,7 +59,7 @@ CASES = [
         "2025-01-01",
     ),
     ("subscriptions", "s2,c1,pro,49,2025-02-01,,active,bored,,1", "cancel_reason", "not_allowed", "bored"),
-    ("subscriptions", "s2,c1,pro,-49,2025-02-01,,active,,,1", "mrr", "out_of_range", "-49"),
+    ("subscriptions", "s2,c1,pro,-49,2025-02-01,,active,,,1", "mrr", "out_of_range", "'-49"),
     ("feedback", "r2,c1,onboarding,11,,,2025-01-05", "score", "out_of_range", "11"),
     ("feedback", "r2,c1,csat,0,,,2025-01-05", "score", "score_out_of_scale", "0"),
     ("customers", "c2,2025-01-01,not-an-email,Bob,DE,1990-04-23,ads,", "email", "bad_format", "not-an-email"),
@@ -130,3 +130,22 @@ def test_events_without_id_get_a_stable_hash_so_reingest_of_other_file_dedupes(t
     rows = lake_rows("events").to_pandas()
     assert len(rows) == 3
     assert rows["event_id"].str.fullmatch(r"h[0-9a-f]{16}").all()
+
+
+def test_row_numbers_stay_exact_after_rows_with_a_wrong_field_count_far_into_the_file(tmp_path, lake):
+    # Arrow's reader parses ahead of the batch it hands out: a short or long row reported early must not shift
+    # the numbers of the rows before it (row 80,000 was once reported as row 109,587).
+    lines = [HEADERS["orders"]] + [f"o{row},c1,2025-01-05,10,completed,1" for row in range(2, 100_002)]
+    lines[50_000 - 1] = "o50000,c1,2025-01-05,10,completed,1,extra"
+    lines[80_000 - 1] = "o80000,c1,2025-01-05,10,shipped,1"
+    lines[90_000 - 1] = "o90000,c1,2025-01-05"
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = ingest(lake, "orders", path)
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects[["source_row", "column", "reason"]].values.tolist() == [
+        ["50000", "*", "wrong_field_count"],
+        ["80000", "status", "not_allowed"],
+        ["90000", "*", "wrong_field_count"],
+    ]
+    assert (result.rows_accepted, result.rows_rejected) == (99_997, 3)

@@ -58,9 +58,10 @@ def test_unknown_table_lists_valid_tables(tmp_path, lake):
 
 
 def test_not_utf8_is_explained(tmp_path, lake):
+    # A header that is not UTF-8 stops the ingest; bad bytes in data rows reject those rows (test_invalid_utf8).
     path = tmp_path / "o.csv"
     path.write_bytes(
-        "order_id,customer_id,ordered_at,amount,status\no1,Müller,2025-01-01,1,completed\n".encode("latin-1")
+        "order_id,customer_id,ordered_at,amount,status,Straße\no1,Müller,2025-01-01,1,completed,x\n".encode("latin-1")
     )
-    with pytest.raises(InputError, match="not UTF-8"):
+    with pytest.raises(InputError, match="the header line is not UTF-8 text"):
         ingest(lake, "orders", path)

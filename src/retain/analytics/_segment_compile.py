@@ -5,6 +5,10 @@ node. Only the node types listed in ``_COMPARISONS``, ``_FUNCTIONS`` and the ``_
 every other node (subqueries, ``*``, casts, arithmetic, unknown functions, placeholders, DDL/DML...) is rejected
 with an ``InputError`` naming it. The walk builds a closure that calls Ibis methods on the profile table's
 columns: nothing is ever formatted into SQL text.
+
+Hostile sizes are refused before they cost anything: the length before tokenising (``MAX_PREDICATE_CHARS``), the
+nesting of the tokens before sqlglot's recursive parser sees them and the depth of the tree while walking it
+(``MAX_PREDICATE_DEPTH``), so a predicate never ends in ``RecursionError`` or a long wait.
 """
 
 from __future__ import annotations
@@ -27,7 +31,22 @@ from sqlglot.tokens import TokenType
 from retain.analytics.periods import as_instant
 from retain.errors import InputError
 
-__all__ = ["ALLOWED_FUNCTIONS", "ALLOWED_OPERATORS", "CompiledPredicate", "compile_predicate"]
+__all__ = [
+    "ALLOWED_FUNCTIONS",
+    "ALLOWED_OPERATORS",
+    "MAX_PREDICATE_CHARS",
+    "MAX_PREDICATE_DEPTH",
+    "CompiledPredicate",
+    "compile_predicate",
+]
+
+MAX_PREDICATE_CHARS = 4_000
+"""Longest predicate accepted; a real segment is a line or two, and the limit bounds the work of parsing it."""
+
+MAX_PREDICATE_DEPTH = 25
+"""Most levels of the syntax tree inside each other (a chain of ANDs or ORs is one level). Real segments use a
+handful; sqlglot's parser recurses ~20-25 Python frames per parenthesis and fails near 45 of them, so the limit
+stays well below what it can parse from any caller."""
 
 ALLOWED_FUNCTIONS = ("abs", "coalesce", "length", "lower", "upper")
 ALLOWED_OPERATORS = (
@@ -45,6 +64,8 @@ _COMPARISONS: dict[type[exp.Expression], Callable] = {
 }
 _DIALECT = Dialect.get_or_raise("duckdb")
 _INTEGER = re.compile(r"^\d+$")
+_SHOWN_CHARS = 100  # of a long predicate quoted in an error message
+_UNARY = (TokenType.NOT, TokenType.DASH)
 
 Build = Callable[[ibis.Table], ibis.Value]
 
@@ -105,12 +126,16 @@ class _Compiler:
         self.predicate = predicate
         self.columns = {name: dt.dtype(dtype) for name, dtype in columns.items()}
         self.used: list[str] = []
+        self.depth = 0  # of the node being visited
 
     # -- errors ---------------------------------------------------------------------------------------------
     def fail(self, problem: str) -> InputError:
         allowed = ", ".join(c for c, t in self.columns.items() if _kind(t) is not None)
+        shown = self.predicate
+        if isinstance(shown, str) and len(shown) > _SHOWN_CHARS:
+            shown = shown[: _SHOWN_CHARS - 3] + "..."
         return InputError(
-            f"Segment predicate {self.predicate!r} is not allowed: {problem}. "
+            f"Segment predicate {shown!r} is not allowed: {problem}. "
             f"Allowed columns: {allowed or '(none)'}. Allowed functions: {', '.join(ALLOWED_FUNCTIONS)}. "
             f"Allowed operators: {ALLOWED_OPERATORS}; literals: numbers, 'strings', TRUE/FALSE, NULL."
         )
@@ -127,9 +152,16 @@ class _Compiler:
     def compile(self) -> CompiledPredicate:
         if not isinstance(self.predicate, str) or not self.predicate.strip():
             raise self.fail("it is empty; write a condition such as days_since_last_order > 30")
+        if len(self.predicate) > MAX_PREDICATE_CHARS:
+            raise self.fail(
+                f"it is longer than {MAX_PREDICATE_CHARS:,} characters ({len(self.predicate):,}); shorten it, e.g. "
+                "with IN (...) instead of a long chain of ORs, or split it into several segments"
+            )
         self.check_tokens()
         try:
             tree = sqlglot.parse_one(self.predicate, dialect=_DIALECT)
+        except RecursionError:  # the token check bounds nesting; this guards what it cannot see
+            raise self.too_deep() from None
         except ParseError as exc:
             first = exc.errors[0] if exc.errors else {}
             token = first.get("highlight") or first.get("start_context") or "?"
@@ -139,11 +171,19 @@ class _Compiler:
             raise self.fail(f"{self.show(tree)!r} is a {node.kind}, not a condition; compare it, e.g. '... > 0'")
         return CompiledPredicate(self.predicate, tuple(self.used), node.build)
 
+    def too_deep(self) -> InputError:
+        return self.fail(
+            f"it is nested deeper than {MAX_PREDICATE_DEPTH} levels; simplify it (drop redundant parentheses or "
+            "NOTs) or split it into several segments"
+        )
+
     def check_tokens(self) -> None:
         try:
             tokens = _DIALECT.tokenize(self.predicate)
         except TokenError as exc:
             raise self.fail(f"it cannot be tokenised ({exc}); check quotes: strings use 'single quotes'") from None
+        if _token_depth(tokens) > MAX_PREDICATE_DEPTH:
+            raise self.too_deep()  # before sqlglot's recursive parser sees it
         for token in tokens:
             if token.comments:
                 raise self.fail(f"comment {token.comments[0].strip()!r} (comments are not allowed)")
@@ -154,6 +194,15 @@ class _Compiler:
 
     # -- walk -----------------------------------------------------------------------------------------------
     def visit(self, node: exp.Expression) -> _Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_PREDICATE_DEPTH:
+                raise self.too_deep()
+            return self.visit_node(node)
+        finally:
+            self.depth -= 1
+
+    def visit_node(self, node: exp.Expression) -> _Node:
         if node.comments:
             raise self.fail(f"comment {node.comments[0].strip()!r} (comments are not allowed)")
         if isinstance(node, exp.Paren):
@@ -200,12 +249,12 @@ class _Compiler:
         return out
 
     def boolean_op(self, node: exp.And | exp.Or) -> _Node:
+        # sqlglot nests a chain a OR b OR c ... one level per term; taken as one list it is one level deep here,
+        # and it is rebuilt as a balanced tree, so hundreds of terms nest only a few levels in Ibis too.
         word = "AND" if isinstance(node, exp.And) else "OR"
-        left = self.expect(node.this, "boolean", word)
-        right = self.expect(node.expression, "boolean", word)
-        if word == "AND":
-            return _Node("boolean", lambda t: left.build(t) & right.build(t))
-        return _Node("boolean", lambda t: left.build(t) | right.build(t))
+        terms = [self.expect(term, "boolean", word) for term in node.flatten(unnest=False)]
+        combine = operator.and_ if word == "AND" else operator.or_
+        return _Node("boolean", lambda t: _balanced(combine, [term.build(t) for term in terms]))
 
     def column(self, node: exp.Column) -> _Node:
         ident = node.this
@@ -327,6 +376,30 @@ class _Compiler:
             return ~out if negate else out
 
         return _Node("boolean", build)
+
+
+def _token_depth(tokens: list) -> int:
+    """How deep the tokens nest: open parentheses plus a run of NOT / minus signs, which each open a level."""
+    depth = deepest = unary = 0
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth = max(depth - 1, 0)
+        elif token.token_type in _UNARY:
+            unary += 1
+        else:
+            unary = 0
+        deepest = max(deepest, depth + unary)
+    return deepest
+
+
+def _balanced(combine: Callable, values: list):
+    """``combine`` over ``values`` as a balanced tree: depth log2(n) instead of n."""
+    while len(values) > 1:
+        pairs = [combine(values[i], values[i + 1]) for i in range(0, len(values) - 1, 2)]
+        values = pairs + ([values[-1]] if len(values) % 2 else [])
+    return values[0]
 
 
 def _unary(kind_in: str, kind_out: str, method: str):

@@ -7,7 +7,6 @@ one Arrow cast over the whole chunk; only a chunk that fails it takes the slower
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from retain.contract.reasons import RejectReason
+from retain.contract.strict_json import is_json_object
 from retain.contract.tables import ColumnType
 
 __all__ = ["Converted", "convert", "normalize_text"]
@@ -119,18 +119,8 @@ def _to_boolean(text: pa.Array) -> pa.Array:
 
 
 def _to_json_object(text: pa.Array) -> pa.Array:
-    # Only objects are accepted; valid text is kept as written (re-serialising would cost more than parsing).
-    loads = json.loads
-
-    def is_object(value: str | None) -> bool:
-        if value is None or not value.startswith("{"):
-            return False
-        try:
-            return isinstance(loads(value), dict)
-        except ValueError:
-            return False
-
-    ok = pa.array([is_object(v) for v in text.to_pylist()], type=pa.bool_())
+    # Only strict objects are accepted; valid text is kept as written (re-serialising would cost more than parsing).
+    ok = pa.array([is_json_object(v) for v in text.to_pylist()], type=pa.bool_())
     return pc.if_else(ok, text, pa.scalar(None, pa.string()))
 
 

@@ -16,6 +16,8 @@ from retain.errors import InputError
 
 __all__ = [
     "CHURN_REASONS",
+    "CONTROL_CHARACTERS",
+    "ID_MAX_CHARS",
     "TABLES",
     "Column",
     "ColumnType",
@@ -60,9 +62,21 @@ _ARROW_TYPES = {
 }
 
 
+ID_MAX_CHARS = 255
+"""Longest id (in characters) a key column may hold: the state DB stores ids as VARCHAR(255) on PostgreSQL."""
+
+CONTROL_CHARACTERS = "[\\x00-\\x1f\\x7f-\\x9f]"
+"""Unicode control characters (C0, DEL, C1) as a regular expression class: invisible in an id, and tabs or line
+breaks in one break every file and link it is written to."""
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of a canonical table and the rules a value must meet."""
+    """One column of a canonical table and the rules a value must meet.
+
+    Every text value (``STRING`` and ``JSON``) must also be free of NUL, which PostgreSQL text cannot hold; an id
+    (``no_control_characters``) may hold no control character at all.
+    """
 
     name: str
     type: ColumnType
@@ -73,12 +87,20 @@ class Column:
     max_value: float | None = None
     pattern: str | None = None
     uppercase: bool = False
+    max_length: int | None = None
+    """Most characters a text value may have."""
+    no_control_characters: bool = False
+    """Reject any control character (``CONTROL_CHARACTERS``), not only NUL."""
 
     @property
     def rules(self) -> list[str]:
         out = []
         if self.required:
             out.append("not empty")
+        if self.max_length is not None:
+            out.append(f"at most {self.max_length} characters")
+        if self.no_control_characters:
+            out.append("no control characters")
         if self.allowed:
             out.append("one of " + ", ".join(self.allowed))
         if self.min_value is not None:
@@ -139,8 +161,16 @@ class TableSpec:
         return pa.schema([pa.field(c.name, c.type.arrow, nullable=not c.required) for c in self.columns])
 
 
-def _id(name: str, what: str) -> Column:
-    return Column(name, ColumnType.STRING, required=True, description=what)
+def _id(name: str, what: str, *, required: bool = True) -> Column:
+    """A key or reference column: bounded, and free of control characters."""
+    return Column(
+        name,
+        ColumnType.STRING,
+        required=required,
+        description=what,
+        max_length=ID_MAX_CHARS,
+        no_control_characters=True,
+    )
 
 
 CUSTOMERS = TableSpec(
@@ -236,7 +266,7 @@ EVENTS = TableSpec(
     extras_column="properties",
     derived_key=True,
     columns=(
-        Column("event_id", ColumnType.STRING, description="Event id; if empty, a hash of all fields."),
+        _id("event_id", "Event id; if empty, a hash of all fields.", required=False),
         _id("customer_id", "Who did it."),
         Column("event_type", ColumnType.STRING, required=True, description="login, feature_used, payment_failed…"),
         Column("occurred_at", ColumnType.TIMESTAMP, required=True, description="When it happened."),

@@ -7,7 +7,7 @@ kept in ``_row`` for lineage and for "last row wins" within a batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +17,17 @@ import pyarrow.compute as pc
 
 from retain.contract.convert import convert
 from retain.contract.reasons import RejectReason
-from retain.contract.tables import Column, ColumnType, TableSpec
+from retain.contract.tables import CONTROL_CHARACTERS, Column, ColumnType, TableSpec
 
-__all__ = ["REJECTS_SCHEMA", "ROW_COLUMN", "ValidatedChunk", "derive_event_ids", "rejects_table", "validate_chunk"]
+__all__ = [
+    "REJECTS_SCHEMA",
+    "ROW_COLUMN",
+    "ValidatedChunk",
+    "derive_event_ids",
+    "rejects_table",
+    "row_rejects",
+    "validate_chunk",
+]
 
 ROW_COLUMN = "_row"
 REJECTS_SCHEMA = pa.schema(
@@ -34,6 +42,7 @@ REJECTS_SCHEMA = pa.schema(
 _EARLIEST = pa.scalar(pd.Timestamp("1900-01-01", tz="UTC"), pa.timestamp("us", tz="UTC"))
 _LATEST = pa.scalar(pd.Timestamp("2200-01-01", tz="UTC"), pa.timestamp("us", tz="UTC"))
 _MAX_VALUE_CHARS = 200
+_NUL_SYMBOL = "\u2400"
 
 
 @dataclass(frozen=True)
@@ -58,15 +67,62 @@ def _as_text(raw: pa.Array) -> pa.Array:
         text = pc.cast(raw, pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         text = pa.array([None if v is None else str(v) for v in raw.to_pylist()], type=pa.string())
-    return pc.utf8_slice_codeunits(text, 0, _MAX_VALUE_CHARS)
+    # NUL is shown as the visible symbol for it: a raw NUL breaks many CSV readers and spreadsheets.
+    return pc.replace_substring(pc.utf8_slice_codeunits(text, 0, _MAX_VALUE_CHARS), "\x00", _NUL_SYMBOL)
 
 
 def _mask(arr: pa.Array) -> np.ndarray:
     return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
 
 
+def _too_long(values: pa.Array, max_length: int) -> np.ndarray:
+    # Bytes bound characters from above, so the cheap byte length settles almost every chunk.
+    longest = pc.max(pc.binary_length(values)).as_py() or 0
+    if longest <= max_length:
+        return np.zeros(len(values), dtype=bool)
+    return _mask(pc.greater(pc.utf8_length(values), max_length))
+
+
+def _with_control_characters(values: pa.Array) -> np.ndarray:
+    # Printable ASCII is the common case and ~7x faster to test than the regular expression, which only runs on
+    # the other values.
+    suspect = np.flatnonzero(_mask(pc.invert(pc.ascii_is_printable(values))))
+    bad = np.zeros(len(values), dtype=bool)
+    if len(suspect):
+        hits = _mask(pc.match_substring_regex(values.take(pa.array(suspect)), CONTROL_CHARACTERS))
+        bad[suspect[hits]] = True
+    return bad
+
+
+def _with_nul(values: pa.Array) -> np.ndarray:
+    # One pass over the raw bytes of the chunk: without a zero byte anywhere no value holds NUL.
+    data = values.buffers()[2]
+    if data is None or data.size == 0 or np.frombuffer(data, dtype=np.uint8).min() != 0:
+        return np.zeros(len(values), dtype=bool)
+    return _mask(pc.match_substring(values, "\x00"))
+
+
+def _text_rules(column: Column, values: pa.Array) -> list[_Problem]:
+    """Length and control characters of a text value (vectorised: ingest streams millions of rows)."""
+    problems = []
+    if column.max_length is not None:
+        detail = f"{column.name} has at most {column.max_length} characters"
+        problems.append(_Problem(_too_long(values, column.max_length), column.name, RejectReason.TOO_LONG, detail))
+    if column.no_control_characters:
+        bad = _with_control_characters(values)
+        detail = f"{column.name} may contain no character U+0000-U+001F or U+007F-U+009F"
+    else:
+        # PostgreSQL text cannot hold NUL; other controls (tabs, line breaks in comments) are fine in text.
+        bad = _with_nul(values)
+        detail = f"{column.name} may not contain NUL (U+0000)"
+    problems.append(_Problem(bad, column.name, RejectReason.CONTROL_CHARACTER, detail))
+    return problems
+
+
 def _column_rules(column: Column, values: pa.Array, failed: np.ndarray) -> tuple[pa.Array, list[_Problem]]:
     problems: list[_Problem] = []
+    if column.type in (ColumnType.STRING, ColumnType.JSON):
+        problems.extend(_text_rules(column, values))
     if column.allowed:
         values = pc.utf8_lower(values)
         bad = _mask(pc.and_(values.is_valid(), pc.invert(pc.is_in(values, value_set=pa.array(column.allowed)))))
@@ -120,17 +176,36 @@ _ROW_RULES: dict[str, tuple[Callable[[dict[str, pa.Array]], np.ndarray], RejectR
 }
 
 
+def _message(reason: RejectReason, detail: str) -> str:
+    return reason.explanation + (f" ({detail})" if detail else "")
+
+
 def rejects_table(rows: np.ndarray, column: str, values: pa.Array, reason: RejectReason, detail: str) -> pa.Table:
     """Rejects for the given source rows, all for the same column and reason."""
     n = len(rows)
-    message = f"{reason.explanation}" + (f" ({detail})" if detail else "")
     return pa.table(
         {
             "source_row": pa.array(rows, pa.int64()),
             "column": pa.array([column] * n, pa.string()),
             "value": _as_text(values),
             "reason": pa.array([str(reason)] * n, pa.string()),
-            "message": pa.array([message] * n, pa.string()),
+            "message": pa.array([_message(reason, detail)] * n, pa.string()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def row_rejects(
+    rows: np.ndarray, column: str, values: pa.Array, problems: Sequence[tuple[RejectReason, str]]
+) -> pa.Table:
+    """Rejects whose reason and detail differ from row to row: ``problems`` holds one (reason, detail) per row."""
+    return pa.table(
+        {
+            "source_row": pa.array(rows, pa.int64()),
+            "column": pa.array([column] * len(rows), pa.string()),
+            "value": _as_text(values),
+            "reason": pa.array([str(reason) for reason, _ in problems], pa.string()),
+            "message": pa.array([_message(reason, detail) for reason, detail in problems], pa.string()),
         },
         schema=REJECTS_SCHEMA,
     )

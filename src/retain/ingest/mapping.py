@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -56,19 +57,27 @@ class ColumnPlan:
 
 
 def _typed_values(arr: pa.ChunkedArray) -> list:
-    """Numbers stay numbers in the JSON (``"619"`` from a CSV becomes 619)."""
+    """Numbers stay numbers in the JSON (``"619"`` from a CSV becomes 619).
+
+    ``nan`` and ``inf`` parse as floats but are not JSON numbers: such a column stays text, so the packed object is
+    strict JSON that the contract accepts; in typed input (Parquet) they are left out like a missing value.
+    """
+    if pa.types.is_floating(arr.type):
+        return pc.if_else(pc.is_finite(arr), arr, pa.scalar(None, arr.type)).to_pylist()
     for target in (pa.int64(), pa.float64()):
         try:
-            return pc.cast(arr, target).to_pylist()
+            values = pc.cast(arr, target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
+        if target == pa.int64() or pc.all(pc.is_finite(values)).as_py() is not False:
+            return values.to_pylist()
     return arr.to_pylist()
 
 
 def _pack_json(chunk: pa.Table, names: tuple[str, ...]) -> pa.Array:
     values = {n: _typed_values(chunk.column(n)) for n in names}
     rows = ({n: values[n][i] for n in names if values[n][i] is not None} for i in range(chunk.num_rows))
-    return pa.array([json.dumps(r, ensure_ascii=False, default=str) for r in rows], pa.string())
+    return pa.array([json.dumps(r, ensure_ascii=False, default=str, allow_nan=False) for r in rows], pa.string())
 
 
 def plan_columns(
@@ -79,8 +88,12 @@ def plan_columns(
     constants: dict[str, str] | None = None,
     keep_extra: bool = False,
     where: str = "input",
+    first_seen: Mapping[str, int] | None = None,
 ) -> ColumnPlan:
-    """Decide where each input column goes; fail before anything is written when the columns do not fit."""
+    """Decide where each input column goes; fail before anything is written when the columns do not fit.
+
+    ``first_seen`` gives the line each column first appears on (JSON Lines), so the error can point there.
+    """
     mapping, constants = dict(mapping or {}), dict(constants or {})
     expected = spec.column_names
     for target in [*mapping, *constants]:
@@ -124,7 +137,9 @@ def plan_columns(
         if missing:
             parts.append(f"missing required column(s): {', '.join(missing)}")
         if unknown:
-            parts.append(f"unknown column(s): {', '.join(unknown)}")
+            lines = first_seen or {}
+            named = [f"{c} (first seen on line {lines[c]:,})" if c in lines else c for c in unknown]
+            parts.append(f"unknown column(s): {', '.join(named)}")
         hint = "Rename them with --map TARGET=SOURCE, fill a constant with --set COLUMN=VALUE"
         if spec.extras_column:
             hint += f", or keep unknown columns in {spec.extras_column} with --keep-extra"

@@ -107,6 +107,7 @@ def _canonical_chunks(
         constants=options.constants,
         keep_extra=options.keep_extra,
         where=source.name,
+        first_seen=source.column_lines,
     )
 
     def mapped() -> Iterator[SourceChunk]:
@@ -163,9 +164,9 @@ def ingest(
         for chunk in prefetch(chunks):
             checked = validate_chunk(spec, chunk.table, chunk.rows)
             writer.write(checked.valid)
-            for rejects in (chunk.rejects, checked.rejects):
-                writer.write_rejects(rejects)
-                reasons.update(_first_reason_per_row(rejects))
+            rejects = _in_row_order(chunk.rejects, checked.rejects)
+            writer.write_rejects(rejects)
+            reasons.update(_first_reason_per_row(rejects))
             accepted += checked.valid.num_rows
             rejected += checked.rejected_rows + chunk.rejected_rows
             if progress:
@@ -199,6 +200,13 @@ def ingest(
         fingerprint,
         options.preset,
     )
+
+
+def _in_row_order(read: pa.Table, validated: pa.Table) -> pa.Table:
+    """Rows the source could not read and rows that failed validation, as one list in source row order."""
+    if read.num_rows == 0 or validated.num_rows == 0:
+        return validated if read.num_rows == 0 else read
+    return pa.concat_tables([read, validated]).sort_by([("source_row", "ascending")])
 
 
 def _first_reason_per_row(rejects: pa.Table) -> Counter[str]:

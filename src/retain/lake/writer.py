@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
+from retain.contract.csv_safe import neutralise_table
 from retain.contract.tables import TableSpec
 from retain.contract.validate import REJECTS_SCHEMA, ROW_COLUMN
 from retain.lake.atomic import publish
@@ -69,7 +70,8 @@ class BatchWriter:
             return
         if self._rejects is None:
             self._rejects = pv.CSVWriter(self.temp_rejects, REJECTS_SCHEMA)
-        self._rejects.write_table(rejects)
+        # People open this file in a spreadsheet: a value such as =HYPERLINK(...) from the input must stay text.
+        self._rejects.write_table(neutralise_table(rejects))
         self.rejects_written += rejects.num_rows
 
     def commit(self, metadata: dict[str, object]) -> tuple[Path | None, Path | None]:
