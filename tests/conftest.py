@@ -15,14 +15,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from _ci import missing
 from retain.engine import connect
 from retain.state.db import normalize_url
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _admin_engine(url: sa.URL) -> sa.Engine:
@@ -49,9 +46,7 @@ def postgres_url() -> Iterator[str]:
             f"PostgreSQL not reachable at {shown}: set RETAIN_TEST_DATABASE_URL or start a server; "
             "`.ci/run` installs one"
         )
-        if _in_ci():
-            pytest.fail(f"{message} (CI is set, so this is an error: {exc.orig})", pytrace=False)
-        pytest.skip(message)
+        missing(f"{message} ({exc.orig})")
     name = f"retain_test_{secrets.token_hex(6)}"
     quoted = admin.dialect.identifier_preparer.quote(name)
     with admin.connect() as connection:
@@ -110,9 +105,7 @@ def spark_backend() -> Iterator[ibis.BaseBackend]:
     """One local SparkSession for the whole test session (starting Spark costs seconds)."""
     if not _java_available():
         message = "PySpark tests need Java (a JDK 17+ on PATH or JAVA_HOME); none was found."
-        if _in_ci():
-            pytest.fail(message + " CI must run the Spark tests: install Java.")
-        pytest.skip(message + " Install Java to run them; CI runs them.")
+        missing(message + " Install Java to run them; CI runs them (`.ci/run` installs it).")
     backend = connect("pyspark", shuffle_partitions=1)
     yield backend
     backend.disconnect()

@@ -10,12 +10,12 @@ invoice present in both files is the same order) and computes each metric from i
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from _ci import SHARED_DATA, shared_path
 from retain.analytics.commerce import commerce_summary
 from retain.analytics.periods import period_grid
 from retain.analytics.retention import retention_series_orders
@@ -23,7 +23,7 @@ from retain.engine import connect, to_pandas
 from retain.ingest import IngestOptions, ingest
 from retain.lake import Lake, read_table
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "online-retail-ii-subset"
+DATA = SHARED_DATA / "online-retail-ii-subset"
 FILES = ["online_retail_II_subset_Year_2009-2010.csv", "online_retail_II_subset_Year_2010-2011.csv"]
 WINDOW = timedelta(days=90)
 PERIODS = period_grid(datetime(2009, 12, 1, tzinfo=UTC), datetime(2012, 1, 1, tzinfo=UTC), "month")
@@ -50,8 +50,7 @@ def _reference_orders() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def reference() -> pd.DataFrame:
-    if not DATA.exists():
-        pytest.skip(f"shared dataset {DATA} is not present (expected ../shared/data beside the repository)")
+    shared_path("online-retail-ii-subset")
     return _reference_orders()
 
 

@@ -6,23 +6,14 @@ import ibis
 import pyarrow as pa
 import pytest
 
+from _ci import shared_path
 from retain.lake import Lake, read_table
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-
-def _shared_file(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared dataset {path} is not present (expected ../shared/data beside the repository)")
-    return path
 
 
 @pytest.fixture
 def shared_file():
-    """Path of a file in ../shared/data; the test is skipped with a clear message when it is absent."""
-    return _shared_file
+    """Path of a file in ../shared/data; skipped with a clear message when it is absent (failed under CI)."""
+    return shared_path
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,13 +11,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "marts"))
 from marts_builders import build_synthetic
 
+from _ci import missing
 from retain.services import Snapshot, current_snapshot, refresh
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +24,10 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    message = "The report rendering test needs Chromium (chromium on PATH); none was found."
-    if _in_ci():
-        pytest.fail(message + " CI must run it: `.ci/run` installs Debian's chromium package.")
-    pytest.skip(message + " Install it (`apt-get install chromium`) to run it; CI does.")
+    missing(
+        "The report rendering test needs Chromium (chromium on PATH); none was found. Install it "
+        "(`apt-get install chromium`) to run it; CI does (`.ci/run` installs Debian's chromium package)."
+    )
 
 
 @pytest.fixture(scope="module")

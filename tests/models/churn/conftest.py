@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+
+from _ci import shared_path
 
 # Known data-generating process: logit P(churn) = INTERCEPT + 1.5 * usage_drop - 1.0 * tenure_years + PLAN_EFFECT.
 INTERCEPT = -1.0
 COEF_USAGE_DROP = 1.5
 COEF_TENURE = -1.0
 PLAN_EFFECT = {"basic": 0.8, "pro": 0.0, "team": -0.8}
-
-BANK_CSV = (
-    Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "bank-churn-modelling" / "Churn_Modelling.csv"
-)
 
 
 def logistic_world(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -53,9 +49,7 @@ def synthetic_test() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def bank_churn() -> tuple[pd.DataFrame, np.ndarray]:
     """The Churn_Modelling bank dataset (10,000 customers) as features and the ``exited`` label."""
-    if not BANK_CSV.exists():
-        pytest.skip(f"bank churn dataset not found at {BANK_CSV} (needs the shared data folder next to the repo)")
-    frame = pd.read_csv(BANK_CSV)
+    frame = pd.read_csv(shared_path("bank-churn-modelling", "Churn_Modelling.csv"))
     y = frame.pop("exited").to_numpy()
     X = frame.drop(columns=["rowNumber", "customerId", "surname"])
     return X, y
