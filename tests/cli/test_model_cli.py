@@ -70,23 +70,23 @@ def test_at_risk_json_is_the_ranked_top_n(trained):
     assert data["customers_scored"] == len(expected)
     assert [r["customer_id"] for r in rows] == expected["customer_id"].head(4).tolist()
     for row in rows:
-        assert row["revenue_at_risk"] == pytest.approx(row["p_churn"] * row["clv"], rel=1e-12)
+        assert row["expected_loss"] == pytest.approx(row["p_churn"] * row["value_if_retained"], rel=1e-12)
         assert 0.0 <= row["p_churn"] <= 1.0 and 0 <= row["health"] <= 100
         assert row["band"] in {"green", "yellow", "red"}
         assert row["reasons"] and row["reason_code"] and row["playbook"]
-    assert np.all(np.diff([r["revenue_at_risk"] for r in rows]) <= 0)
+    assert np.all(np.diff([r["expected_loss"] for r in rows]) <= 0)
 
 
 def test_at_risk_table_and_csv(trained):
     table = _run("at-risk", "-w", str(trained), "--top", "3")
     assert table.exit_code == 0, table.output
-    assert "Top 3 of" in table.output and "by revenue at risk" in table.output
+    assert "Top 3 of" in table.output and "by expected loss" in table.output
     as_csv = _run("at-risk", "-w", str(trained), "--top", "3", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.output)))
     assert [r["rank"] for r in rows] == ["1", "2", "3"]
     for row in rows:
         assert row["customer_id"] in table.output
-        assert float(row["revenue_at_risk"]) == pytest.approx(float(row["p_churn"]) * float(row["clv"]))
+        assert float(row["expected_loss"]) == pytest.approx(float(row["p_churn"]) * float(row["value_if_retained"]))
 
 
 def test_at_risk_without_a_model_says_to_train(tmp_path):

@@ -23,13 +23,13 @@ def test_at_risk_mart_is_the_workspace_ranked_at_the_snapshot_as_of(trained_work
     expected = score(trained_workspace, as_of=snapshot.as_of, top=TOP_EXPLAINED).ranked
     assert len(mart) == len(expected) > 100
     assert mart["customer_id"].tolist() == expected["customer_id"].tolist()
-    for column in ("rank", "p_churn", "clv", "revenue_at_risk", "health"):
+    for column in ("rank", "p_churn", "value_if_retained", "expected_loss", "health"):
         assert mart[column].to_numpy() == pytest.approx(expected[column].to_numpy(dtype=float), rel=1e-12), column
     assert mart["band"].tolist() == expected["band"].tolist()
-    # Ranked by p_churn × clv, descending, ranks 1..n; reasons only for the first TOP_EXPLAINED.
-    assert mart["revenue_at_risk"].to_numpy() == pytest.approx((mart["p_churn"] * mart["clv"]).to_numpy())
+    # Ranked by p_churn × value_if_retained, descending, ranks 1..n; reasons only for the first TOP_EXPLAINED.
+    assert mart["expected_loss"].to_numpy() == pytest.approx((mart["p_churn"] * mart["value_if_retained"]).to_numpy())
     assert mart["rank"].tolist() == list(range(1, len(mart) + 1))
-    assert (mart["revenue_at_risk"].diff().dropna() <= 0).all()
+    assert (mart["expected_loss"].diff().dropna() <= 0).all()
     explained = mart["reasons"].notna()
     assert explained.tolist() == [True] * TOP_EXPLAINED + [False] * (len(mart) - TOP_EXPLAINED)
     assert mart.loc[explained, "reason_code"].notna().all() and mart.loc[explained, "playbook"].notna().all()
@@ -57,7 +57,7 @@ def test_profiles_carry_the_risk_columns_of_their_customer(trained_workspace, sn
     assert view["risk_rank"] == top["rank"] == 1 and view["reasons"] == top["reasons"]
     with trained_workspace.connect() as connection:
         stored = get_profile(connection, top["customer_id"]).profile
-    assert stored["revenue_at_risk"] == pytest.approx(top["revenue_at_risk"], rel=1e-12)
+    assert stored["expected_loss"] == pytest.approx(top["expected_loss"], rel=1e-12)
     assert stored["playbook"] == top["playbook"] and stored["band"] == top["band"]
 
 

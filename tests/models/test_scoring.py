@@ -88,33 +88,38 @@ def test_probabilities_are_the_saved_models_on_fresh_features(subscription_ws, s
     np.testing.assert_array_equal(subscription_scores.ranked["band"].to_numpy(), health["band"].to_numpy())
 
 
-def test_subscription_clv_is_the_discounted_survival_sum(subscription_scores):
-    # Written out independently: 60 monthly payments of MRR, paid while surviving, discounted 1 % a month.
-    p = subscription_scores.ranked["p_churn"].to_numpy()
-    h = 1.0 - (1.0 - p) ** ((365.25 / 12) / 90)
-    k = np.arange(60)[:, None]
-    expected = (subscription_scores.ranked["mrr"].to_numpy() * ((1.0 - h) ** k / 1.01**k)).sum(axis=0)
-    np.testing.assert_allclose(subscription_scores.ranked["clv"].to_numpy(), expected, rtol=1e-9)
-    assert (subscription_scores.ranked["mrr"] > 0).all()
-
-
-def test_ranked_by_revenue_at_risk(subscription_scores):
+def test_subscription_value_if_retained_is_twelve_discounted_months_of_mrr(subscription_scores):
+    # Written out: 12 monthly payments of MRR billed in advance (month 0 undiscounted), 1 % a month — no churn
+    # risk in it (expected_loss multiplies by P(churn) once).
     s = subscription_scores.ranked
-    np.testing.assert_allclose(s["revenue_at_risk"].to_numpy(), (s["p_churn"] * s["clv"]).to_numpy())
+    annuity = sum(1.01**-k for k in range(12))
+    assert annuity == pytest.approx(11.3676, abs=1e-4)
+    np.testing.assert_allclose(s["value_if_retained"].to_numpy(), s["mrr"].to_numpy() * annuity, rtol=1e-12)
+    assert (s["mrr"] > 0).all()
+
+
+def test_ranked_by_expected_loss(subscription_scores):
+    s = subscription_scores.ranked
+    np.testing.assert_allclose(s["expected_loss"].to_numpy(), (s["p_churn"] * s["value_if_retained"]).to_numpy())
     assert s["rank"].tolist() == list(range(1, len(s) + 1))
-    assert (np.diff(s["revenue_at_risk"].to_numpy()) <= 0).all()
-    assert list(s.columns[:10]) == [
+    assert (np.diff(s["expected_loss"].to_numpy()) <= 0).all()
+    assert list(s.columns[:12]) == [
         "rank",
         "customer_id",
-        "revenue_at_risk",
+        "expected_loss",
         "p_churn",
-        "clv",
+        "value_if_retained",
+        "p_alive",
+        "expected_orders",
         "health",
         "band",
         "reasons",
         "reason_code",
         "playbook",
     ]
+    assert s["p_alive"].isna().all() and s["expected_orders"].isna().all()  # a buying model: shops only
+    # The riskiest of the most valuable customers rank above everyone of lower value at the same risk.
+    assert s["p_churn"].corr(s["rank"], method="spearman") < 0
 
 
 def test_only_the_top_n_are_explained(subscription_scores):
@@ -138,7 +143,7 @@ def test_as_of_in_the_past_scores_who_was_active_then(subscription_ws):
     assert past["reasons"].notna().sum() == 2
 
 
-def test_commerce_workspace_scores_buyers_with_bgnbd_clv(tmp_path_factory):
+def test_commerce_workspace_scores_buyers_with_their_value_if_alive(tmp_path_factory):
     ws = build_workspace(tmp_path_factory.mktemp("scoring-shop"), customers=600, model="commerce")
     train(ws)
     assert churn_registry(ws).metadata().business_model == "commerce"
@@ -148,10 +153,14 @@ def test_commerce_workspace_scores_buyers_with_bgnbd_clv(tmp_path_factory):
     as_of = pd.Timestamp(scored.as_of)
     buyers = set(orders.loc[(orders["status"] == "completed") & (orders["ordered_at"] <= as_of), "customer_id"])
     assert set(scores["customer_id"]) == buyers
-    # CLV: BG/NBD + Gamma-Gamma fitted on the same orders, 12 months.
+    # Value if retained: BG/NBD + Gamma-Gamma fitted on the same orders, 12 months, divided by P(alive) — the
+    # expected spend of a customer who is still a customer.
     summary = summary_from_orders(orders, as_of=as_of, time_unit="W")
     clv = predicted_clv(BetaGeoModel().fit(summary), GammaGammaModel().fit(summary), summary, horizon_months=12)
-    expected = clv["clv"].clip(lower=0).reindex(scores["customer_id"]).to_numpy()
-    np.testing.assert_allclose(scores["clv"].to_numpy(), expected, rtol=1e-9)
-    assert (np.diff(scores["revenue_at_risk"].to_numpy()) <= 0).all()
+    clv = clv.reindex(scores["customer_id"])
+    np.testing.assert_allclose(scores["value_if_retained"].to_numpy(), (clv["clv"] / clv["p_alive"]).to_numpy())
+    np.testing.assert_allclose(scores["p_alive"].to_numpy(), clv["p_alive"].to_numpy())
+    np.testing.assert_allclose(scores["expected_orders"].to_numpy(), clv["expected_purchases"].to_numpy())
+    assert ((scores["p_alive"] > 0) & (scores["p_alive"] <= 1)).all()
+    assert (np.diff(scores["expected_loss"].to_numpy()) <= 0).all()
     assert scores["reasons"].notna().sum() == 3

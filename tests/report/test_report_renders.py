@@ -149,5 +149,5 @@ def test_report_with_a_model_shows_the_risk_charts_and_top_at_risk_table(chromiu
     expected = sorted(mart, key=lambda r: r["rank"])[:20]
     assert [(int(rank), cid) for rank, cid in rows] == [(r["rank"], r["customer_id"]) for r in expected]
     first = expected[0]
-    assert f"{first['revenue_at_risk']:,.2f}" in body and f"{100 * first['p_churn']:.1f}%" in body
+    assert f"{first['expected_loss']:,.2f}" in body and f"{100 * first['p_churn']:.1f}%" in body
     assert first["playbook"] in body

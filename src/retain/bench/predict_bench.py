@@ -5,7 +5,7 @@ For N synthetic subscription customers (the workspace of ``retain bench analytic
 - **features**: point-in-time churn features of every customer at one as-of date (what scoring needs);
 - **dataset**: features + labels at ``dates`` monthly observation dates (what training needs);
 - **train**: ``ChurnModel`` (the workspace training parameters) fitted on that dataset;
-- **score**: P(churn), subscription CLV, health, ranking by revenue at risk and reasons for the top 20 of every
+- **score**: P(churn), value if retained, health, ranking by expected loss and reasons for the top 20 of every
   active customer (:func:`retain.models.scoring.score_features`).
 
 BG/NBD is timed on a summary of N customers simulated from the CDNOW parameters (Fader, Hardie & Lee 2005):

@@ -263,7 +263,7 @@ def at_risk(
         typer.Option("--as-of", help="Instant scored (default: end of the data).", formats=_DATE_FORMATS),
     ] = None,
 ) -> None:
-    """Customers ranked by revenue at risk (P(churn) × CLV), with health, reasons and the playbook to run."""
+    """Customers ranked by expected loss (P(churn) × value if retained), with health, reasons and the playbook."""
     scored = services.score(Workspace.open(workspace), as_of=as_of, top=top)
     ranked = scored.ranked
     meta = {
@@ -282,7 +282,7 @@ def at_risk(
         sys.stdout.write(shown[columns].to_csv(index=False))
         return
     table = Table(
-        title=f"Top {len(shown)} of {len(ranked):,} customers by revenue at risk (as of {meta['as_of'][:10]}, "
+        title=f"Top {len(shown)} of {len(ranked):,} customers by expected loss (as of {meta['as_of'][:10]}, "
         f"model {meta['model_version']}, churn within {meta['horizon_days']} days)",
         title_justify="left",
     )
@@ -292,7 +292,7 @@ def at_risk(
         ("risk", "right"),
         ("health", "right"),
         ("value", "right"),
-        ("at risk", "right"),
+        ("exp. loss", "right"),
         ("reasons", "left"),
         ("reason code", "left"),
         ("playbook", "left"),
@@ -306,17 +306,17 @@ def at_risk(
             str(row["customer_id"]),
             f"{row['p_churn']:.0%}",
             f"[{colours.get(band, 'white')}]{row['health']} {band}[/]",
-            f"{row['clv']:,.0f}",
-            f"{row['revenue_at_risk']:,.0f}",
+            f"{row['value_if_retained']:,.0f}",
+            f"{row['expected_loss']:,.0f}",
             _text(row["reasons"]),
             _text(row["reason_code"]),
             _text(row["playbook"]),
         )
     console.print(table)
-    total = ranked["revenue_at_risk"].sum()
+    total = ranked["expected_loss"].sum()
     console.print(
-        f"Expected revenue at risk over all {len(ranked):,} customers: {total:,.0f} "
-        f"(top {len(shown)}: {shown['revenue_at_risk'].sum():,.0f}).",
+        f"Expected loss over all {len(ranked):,} customers: {total:,.0f} "
+        f"(top {len(shown)}: {shown['expected_loss'].sum():,.0f}).",
         highlight=False,
         soft_wrap=True,
     )

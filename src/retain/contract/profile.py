@@ -272,16 +272,32 @@ PROFILE = ProfileSpec(
             "a model).",
         ),
         ProfileColumn(
-            "clv", ProfileType.FLOAT, ProfileGroup.RISK, "Customer lifetime value the model expects (currency units)."
-        ),
-        ProfileColumn(
-            "revenue_at_risk",
+            "value_if_retained",
             ProfileType.FLOAT,
             ProfileGroup.RISK,
-            "Expected value lost if nothing is done: p_churn x clv.",
+            "What the customer brings over the next 12 months if they stay, discounted (subscription: MRR; shop: "
+            "expected spend given alive).",
+        ),
+        ProfileColumn(
+            "expected_loss",
+            ProfileType.FLOAT,
+            ProfileGroup.RISK,
+            "Expected loss if nothing is done: p_churn x value_if_retained (the at-risk list's order).",
         ),
         ProfileColumn(
             "risk_rank", ProfileType.INTEGER, ProfileGroup.RISK, "Position in the at-risk list (1 = act first)."
+        ),
+        ProfileColumn(
+            "p_alive",
+            ProfileType.FLOAT,
+            ProfileGroup.RISK,
+            "Shops: probability the customer is still a customer (buying model; null for subscriptions).",
+        ),
+        ProfileColumn(
+            "expected_orders",
+            ProfileType.FLOAT,
+            ProfileGroup.RISK,
+            "Shops: orders expected over the next 12 months (buying model; null for subscriptions).",
         ),
         ProfileColumn(
             "health", ProfileType.INTEGER, ProfileGroup.RISK, "Rules-based health score 0-100 (higher is healthier)."

@@ -1,8 +1,10 @@
-"""Early warning: who to act on first, ranked by expected revenue at risk.
+"""Early warning: who to act on first, ranked by expected loss.
 
-``revenue_at_risk = p_churn × clv``: the value the business expects to lose if it does nothing. A customer
-likely to leave but worth little ranks below a valuable one with a moderate risk. Ties are broken by the higher
-churn probability (the surer loss first), then by ``customer_id`` so the order is reproducible.
+``expected_loss = p_churn × value_if_retained``: what the business expects to lose over the next 12 months if
+it does nothing — the probability of losing the customer within the model's horizon times what they bring if
+they stay (``retain.models.value``; never a CLV that already discounts for the churn risk). A customer likely
+to leave but worth little ranks below a valuable one with a moderate risk. Ties are broken by the higher churn
+probability (the surer loss first), then by ``customer_id`` so the order is reproducible.
 """
 
 from __future__ import annotations
@@ -14,37 +16,38 @@ from retain.errors import InputError
 
 __all__ = ["AT_RISK_COLUMNS", "rank_at_risk"]
 
-_REQUIRED = ("customer_id", "p_churn", "clv")
-_OPTIONAL = ("health", "band", "reasons", "reason_code", "playbook")
+_REQUIRED = ("customer_id", "p_churn", "value_if_retained")
+_OPTIONAL = ("p_alive", "expected_orders", "health", "band", "reasons", "reason_code", "playbook")
 
-AT_RISK_COLUMNS = ("rank", "customer_id", "revenue_at_risk", "p_churn", "clv", *_OPTIONAL)
+AT_RISK_COLUMNS = ("rank", "customer_id", "expected_loss", "p_churn", "value_if_retained", *_OPTIONAL)
 """The at-risk list's columns, in order (optional ones only when the input has them): the one definition that
 scoring, the ``at_risk`` mart, the report's table and ``retain at-risk`` share."""
 
 
 def rank_at_risk(scored: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
-    """Rank customers by expected revenue at risk, P(churn) × CLV.
+    """Rank customers by expected loss, P(churn) × value if retained.
 
     Parameters
     ----------
     scored : pandas.DataFrame
-        One row per customer: ``customer_id``, ``p_churn`` (0–1), ``clv`` (>= 0, currency units) and, when
-        available, ``health``, ``band``, ``reasons`` (plain-language text), ``reason_code`` and ``playbook``
-        (the recommended playbook of the top reason). Other columns are kept, after these.
+        One row per customer: ``customer_id``, ``p_churn`` (0–1), ``value_if_retained`` (>= 0, currency units)
+        and, when available, ``p_alive``, ``expected_orders``, ``health``, ``band``, ``reasons`` (plain-language
+        text), ``reason_code`` and ``playbook`` (the recommended playbook of the top reason). Other columns are
+        kept, after these.
     top : int, optional
         Keep only the first ``top`` customers (all when ``None``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``rank`` (1 = act first), ``customer_id``, ``revenue_at_risk``, ``p_churn``, ``clv``, the
-        optional columns present, then the rest; sorted by ``revenue_at_risk`` descending, ties by ``p_churn``
-        descending then ``customer_id``; a fresh 0..n−1 index.
+        Columns ``rank`` (1 = act first), ``customer_id``, ``expected_loss``, ``p_churn``,
+        ``value_if_retained``, the optional columns present, then the rest; sorted by ``expected_loss``
+        descending, ties by ``p_churn`` descending then ``customer_id``; a fresh 0..n−1 index.
 
     Raises
     ------
     InputError
-        On a missing required column, a duplicated customer, a missing or out-of-range ``p_churn`` or ``clv``,
+        On a missing required column, a duplicated customer, a missing or out-of-range ``p_churn`` or value,
         or ``top`` that is not a positive integer.
     """
     if not isinstance(scored, pd.DataFrame):
@@ -53,7 +56,7 @@ def rank_at_risk(scored: pd.DataFrame, *, top: int | None = None) -> pd.DataFram
     if missing:
         raise InputError(
             f"scored lacks column(s) {missing}; expected at least {list(_REQUIRED)} "
-            "(p_churn from ChurnModel.predict_proba, clv from the CLV models)."
+            "(p_churn from ChurnModel.predict_proba, value_if_retained from retain.models.value)."
         )
     if top is not None and (isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1):
         raise InputError(f"top must be a positive integer or None (all customers); got {top!r}.")
@@ -64,17 +67,19 @@ def rank_at_risk(scored: pd.DataFrame, *, top: int | None = None) -> pd.DataFram
             "Score each customer once (the latest as-of date)."
         )
     p_churn = _numbers(scored, "p_churn")
-    clv = _numbers(scored, "clv")
+    value = _numbers(scored, "value_if_retained")
     if ((p_churn < 0) | (p_churn > 1)).any():
         raise InputError(
             f"p_churn must be a probability between 0 and 1; got values from {p_churn.min()} to {p_churn.max()}."
         )
-    if (clv < 0).any():
-        raise InputError(f"clv must be >= 0; got a minimum of {clv.min()}. Clip negative values (refunds) at 0.")
+    if (value < 0).any():
+        raise InputError(
+            f"value_if_retained must be >= 0; got a minimum of {value.min()}. Clip negative values (refunds) at 0."
+        )
 
-    ranked = scored.assign(p_churn=p_churn, clv=clv, revenue_at_risk=p_churn * clv)
+    ranked = scored.assign(p_churn=p_churn, value_if_retained=value, expected_loss=p_churn * value)
     ranked = ranked.sort_values(
-        ["revenue_at_risk", "p_churn", "customer_id"], ascending=[False, False, True], kind="mergesort"
+        ["expected_loss", "p_churn", "customer_id"], ascending=[False, False, True], kind="mergesort"
     )
     if top is not None:
         ranked = ranked.head(int(top))

@@ -2,7 +2,7 @@
 (``churn_calibration``), plus the join of the risk columns into the customer 360 (``profiles``).
 
 Both marts come from the :class:`~retain.marts.context.RiskScores` the refresh service computed with the one
-model version it pinned: ``at_risk`` is the scored population ranked by revenue at risk (reasons for the top
+model version it pinned: ``at_risk`` is the scored population ranked by expected loss (reasons for the top
 :data:`TOP_EXPLAINED`); ``churn_calibration`` is the calibration table of the model's temporal backtest (from its
 metadata) with the lift of each decile. Without a model both are skipped with the reason the refresh recorded,
 and the profiles' risk columns are null.
@@ -48,7 +48,7 @@ def _risk(ctx: RefreshContext, mart: MartName) -> bool:
 
 @register(
     MartName.AT_RISK,
-    "customers ranked by revenue at risk (P(churn) x CLV): risk, health, value, reasons",
+    "customers ranked by expected loss (P(churn) x value if retained): risk, value, health, reasons",
     grain=("customer_id",),
     columns=(*SCORE_COLUMNS, *HEALTH_COLUMNS, "model_version", "horizon_days"),
 )

@@ -41,7 +41,7 @@ class RiskScores:
     """Every customer of the churn model's population scored at the refresh's ``as_of`` by one model version."""
 
     ranked: pd.DataFrame
-    """The at-risk list (``retain.models.scoring.score_features``): rank, customer_id, p_churn, clv, health..."""
+    """The at-risk list (``retain.models.scoring.score_features``): rank, customer_id, expected_loss, p_churn..."""
     metadata: ModelMetadata
 
 

@@ -6,18 +6,17 @@ The domain steps of a scoring (``retain.services.scoring`` runs them on a worksp
 2. the population the model was trained on — subscription: customers with a running, non-paused subscription;
    commerce: customers with a completed order — and their churn probability ``p_churn`` within the model's
    horizon from the CURRENT churn model;
-3. CLV — subscription: :func:`~retain.models.clv.subscription.subscription_clv` from the customer's MRR and
-   ``p_churn``; commerce: BG/NBD + Gamma-Gamma fitted on the orders up to ``as_of``
-   (:func:`~retain.models.clv.predicted_clv`, 12 months);
+3. the value if retained over the next 12 months (:mod:`retain.models.value`) — subscription: from the MRR;
+   commerce: BG/NBD + Gamma-Gamma fitted on the orders up to ``as_of``, given alive (with P(alive) and the
+   expected orders);
 4. the health score (``[health]`` settings of the workspace);
-5. the ranking by revenue at risk, ``p_churn × clv`` (:func:`~retain.health.rank_at_risk`);
+5. the ranking by expected loss, ``p_churn × value_if_retained`` (:func:`~retain.health.rank_at_risk`);
 6. reasons (TreeSHAP → plain language, reason code, playbook) for the top ``top`` customers only: explaining is
    the slow step, and nobody reads the reasons of the 50,000th customer.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -27,15 +26,12 @@ from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
 from retain.health import AT_RISK_COLUMNS, health_score, rank_at_risk
 from retain.models.churn.explain import explain
-from retain.models.clv import BetaGeoModel, GammaGammaModel, predicted_clv, summary_from_orders
-from retain.models.clv.subscription import subscription_clv
+from retain.models.value import subscription_value_if_retained
 
-__all__ = ["SCORE_COLUMNS", "commerce_clv", "population", "score_features"]
+__all__ = ["SCORE_COLUMNS", "population", "score_features"]
 
 SCORE_COLUMNS = (*AT_RISK_COLUMNS, "mrr", "plan")
 """Leading columns of :func:`score_workspace`, in order; the health components follow."""
-
-_CLV_HORIZON_MONTHS = 12
 
 
 def population(features: pd.DataFrame, model: BusinessModel | str) -> pd.Series:
@@ -49,28 +45,16 @@ def population(features: pd.DataFrame, model: BusinessModel | str) -> pd.Series:
     return features["orders"].fillna(0) > 0
 
 
-def commerce_clv(orders: pd.DataFrame, customer_ids: Any, *, as_of: datetime) -> pd.Series:
-    """12-month BG/NBD + Gamma-Gamma CLV of ``customer_ids``, fitted on the completed orders up to ``as_of``.
-
-    Customers without a completed order get 0.
-    """
-    summary = summary_from_orders(orders, as_of=as_of, time_unit="W")
-    bg = BetaGeoModel().fit(summary)
-    gg = GammaGammaModel().fit(summary)
-    clv = predicted_clv(bg, gg, summary, horizon_months=_CLV_HORIZON_MONTHS)["clv"]
-    return clv.reindex(pd.Index(customer_ids)).fillna(0.0).clip(lower=0.0)
-
-
 def score_features(
     model: Any,
     features: pd.DataFrame,
     *,
     business_model: BusinessModel | str,
-    clv: pd.Series | None = None,
+    commerce_value: pd.DataFrame | None = None,
     health_settings: Any = None,
     top: int | None = 20,
 ) -> pd.DataFrame:
-    """Churn probability, CLV, health, ranking and top-N reasons of a feature table (one row per customer).
+    """Churn probability, value if retained, expected loss, health, ranking and top-N reasons (one row each).
 
     Parameters
     ----------
@@ -79,8 +63,10 @@ def score_features(
     features : pandas.DataFrame
         ``customer_id`` and the churn features, already cut to the population (:func:`population`).
     business_model : {"subscription", "commerce"}
-    clv : pandas.Series, optional
-        CLV by ``customer_id``; required for commerce, computed from ``mrr`` for subscriptions.
+    commerce_value : pandas.DataFrame, optional
+        ``p_alive``, ``expected_orders``, ``value_if_retained`` by ``customer_id``
+        (:func:`retain.models.value.commerce_value_if_retained`); required for commerce; subscriptions take
+        their value from ``mrr``.
     health_settings : HealthSettings, optional
     top : int or None, default 20
         Customers (by rank) that get reasons; ``None`` explains everyone (slow on large tables).
@@ -101,16 +87,23 @@ def score_features(
     X = frame[names]
     p_churn = model.predict_proba(X)[:, 1] if len(X) else np.empty(0)
     kind = BusinessModel(str(business_model))
+    scores = pd.DataFrame({"customer_id": frame["customer_id"], "p_churn": p_churn})
     if kind is BusinessModel.SUBSCRIPTION:
-        value = subscription_clv(frame["mrr"].fillna(0.0).to_numpy(), p_churn, horizon_days=model.horizon_days)
+        scores["value_if_retained"] = subscription_value_if_retained(frame["mrr"].to_numpy())
+        scores["p_alive"] = scores["expected_orders"] = np.nan  # the buying model speaks about shops only
     else:
-        if clv is None:
-            raise InputError("commerce scoring needs the customers' CLV (clv=...), from commerce_clv().")
-        value = clv.reindex(frame["customer_id"]).fillna(0.0).to_numpy()
+        if commerce_value is None:
+            raise InputError(
+                "commerce scoring needs the customers' value (commerce_value=...), from commerce_value_if_retained()."
+            )
+        known = commerce_value.reindex(frame["customer_id"])
+        for column in ("p_alive", "expected_orders"):
+            scores[column] = known[column].to_numpy()
+        scores["value_if_retained"] = known["value_if_retained"].fillna(0.0).to_numpy()
     health = health_score(frame, health_settings).drop(columns=["customer_id"], errors="ignore")
     scored = pd.concat(
         [
-            pd.DataFrame({"customer_id": frame["customer_id"], "p_churn": p_churn, "clv": np.asarray(value)}),
+            scores,
             health,
             frame[[c for c in ("mrr", "plan") if c in frame.columns]],
         ],

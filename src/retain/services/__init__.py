@@ -9,7 +9,7 @@ service            use case
 =================  ==============================================================================
 ``refresh``        every mart into a new snapshot, current together with its profiles
 ``train``          the churn model: dataset, temporal backtest, final fit, new version
-``score``          every customer of the model's population ranked by revenue at risk
+``score``          every customer of the model's population ranked by expected loss
 ``customer_360``   one customer's profile, segments and timeline
 ``metrics`` …      views of the current snapshot: KPIs, cohorts, segments
 ``status``         what the workspace holds

@@ -1,4 +1,4 @@
-"""Score a workspace: every customer of the churn model's population, ranked by revenue at risk.
+"""Score a workspace: every customer of the churn model's population, ranked by expected loss.
 
 ``score(ws)`` is what ``retain at-risk`` runs; :func:`score_facts` is the same on a fixed view of the facts and a
 model already loaded (the refresh pins both, so that every mart of one snapshot uses the same ones).
@@ -18,7 +18,8 @@ from retain.contract.business_model import BusinessModel
 from retain.facts import Facts
 from retain.models.churn.features import churn_features
 from retain.models.metadata import ModelMetadata
-from retain.models.scoring import commerce_clv, population, score_features
+from retain.models.scoring import population, score_features
+from retain.models.value import commerce_value_if_retained
 from retain.services.training import churn_registry
 from retain.settings import HealthSettings
 from retain.workspace import Workspace
@@ -31,8 +32,9 @@ class Scored:
     """A scoring: the ranked customers and what produced them."""
 
     ranked: pd.DataFrame
-    """Every customer of the model's population ranked by ``revenue_at_risk = p_churn × clv`` (``rank`` 1 = act
-    first): the columns of :data:`retain.models.scoring.SCORE_COLUMNS`, then the health components."""
+    """Every customer of the model's population ranked by ``expected_loss = p_churn × value_if_retained``
+    (``rank`` 1 = act first): the columns of :data:`retain.models.scoring.SCORE_COLUMNS`, then the health
+    components."""
     as_of: datetime
     model_version: str
     business_model: BusinessModel
@@ -67,11 +69,11 @@ def score_facts(
     kind = metadata.business_model
     features = facts.backend.to_pyarrow(churn_features(facts.tables, as_of=at)).to_pandas()
     features = features[population(features, kind).to_numpy()].reset_index(drop=True)
-    clv = None
+    value = None
     if kind is BusinessModel.COMMERCE and len(features):
         orders = facts.backend.to_pyarrow(facts.tables[str(TableName.ORDERS)]).to_pandas()
-        clv = commerce_clv(orders, features["customer_id"], as_of=at)
-    ranked = score_features(model, features, business_model=kind, clv=clv, health_settings=health, top=top)
+        value = commerce_value_if_retained(orders, features["customer_id"], as_of=at)
+    ranked = score_features(model, features, business_model=kind, commerce_value=value, health_settings=health, top=top)
     return Scored(ranked, at, metadata.version, kind, int(metadata.horizon_days))
 
 
@@ -82,7 +84,7 @@ def score(
     top: int | None = 20,
     version: str | None = None,
 ) -> Scored:
-    """Score every customer of ``ws`` with its current churn model (or ``version``) and rank by revenue at risk.
+    """Score every customer of ``ws`` with its current churn model (or ``version``) and rank by expected loss.
 
     Raises
     ------
