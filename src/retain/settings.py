@@ -73,9 +73,15 @@ class HealthComponent(StrEnum):
     SENTIMENT = "sentiment"
     PAYMENT = "payment"
     ADOPTION = "adoption"
+    # Purchase cadence, for shops (non-contractual customers).
+    CADENCE = "cadence"
+    ORDER_TREND = "order_trend"
+    ALIVE = "alive"
+    REFUNDS = "refunds"
 
 
-#: Default weights of the health components (they sum to 1; only their ratios matter).
+#: Default weights of the health components (only their ratios matter: the components a business has data for
+#: are re-normalised to sum to 1).
 DEFAULT_HEALTH_WEIGHTS: dict[str, float] = {
     HealthComponent.ENGAGEMENT: 0.3,
     HealthComponent.USAGE_TREND: 0.2,
@@ -83,6 +89,10 @@ DEFAULT_HEALTH_WEIGHTS: dict[str, float] = {
     HealthComponent.SENTIMENT: 0.1,
     HealthComponent.PAYMENT: 0.15,
     HealthComponent.ADOPTION: 0.1,
+    HealthComponent.CADENCE: 0.35,
+    HealthComponent.ORDER_TREND: 0.2,
+    HealthComponent.ALIVE: 0.3,
+    HealthComponent.REFUNDS: 0.15,
 }
 
 
@@ -94,8 +104,9 @@ class HealthSettings(BaseModel):
     weights: dict[str, float] = Field(
         default_factory=lambda: {str(k): v for k, v in DEFAULT_HEALTH_WEIGHTS.items()},
         description=(
-            "Weight of each health component (engagement, usage_trend, support, sentiment, payment, adoption); "
-            "the score is the weighted mean, so only ratios matter. A component left out gets weight 0."
+            "Weight of each health component (engagement, usage_trend, support, sentiment, payment, adoption; for "
+            "shops cadence, order_trend, alive, refunds); the score is the weighted mean of the components this "
+            "business has data for, so only ratios matter. A component left out gets weight 0."
         ),
     )
     green_min: float = Field(default=70.0, ge=0, le=100, description="Scores at or above this are green.")

@@ -19,10 +19,14 @@ def test_weights_and_bands_are_read_from_the_toml(tmp_path):
     assert (settings.health.green_min, settings.health.yellow_min) == (80.0, 40.0)
 
 
-def test_default_weights_cover_every_component_and_sum_to_one(tmp_path):
+def test_default_weights_cover_every_component_and_each_group_sums_to_one(tmp_path):
     weights = Settings.load(tmp_path).health.weights
     assert set(weights) == {str(c) for c in HealthComponent}
-    assert sum(weights.values()) == pytest.approx(1.0)
+    subscription = ("engagement", "usage_trend", "support", "sentiment", "payment", "adoption")
+    shop = ("cadence", "order_trend", "alive", "refunds")
+    assert set(subscription) | set(shop) == set(weights)
+    assert sum(weights[c] for c in subscription) == pytest.approx(1.0)
+    assert sum(weights[c] for c in shop) == pytest.approx(1.0)
 
 
 def test_unknown_component_is_rejected_with_the_valid_list(tmp_path):

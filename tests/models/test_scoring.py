@@ -113,10 +113,11 @@ def test_ranked_by_expected_loss(subscription_scores):
         "expected_orders",
         "health",
         "band",
+        "health_components",
         "reasons",
         "reason_code",
-        "playbook",
     ]
+    assert set(s["health_components"]) == {"engagement,usage_trend,support,sentiment,payment,adoption"}
     assert s["p_alive"].isna().all() and s["expected_orders"].isna().all()  # a buying model: shops only
     # The riskiest of the most valuable customers rank above everyone of lower value at the same risk.
     assert s["p_churn"].corr(s["rank"], method="spearman") < 0

@@ -24,7 +24,7 @@ import pandas as pd
 
 from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
-from retain.health import AT_RISK_COLUMNS, health_score, rank_at_risk
+from retain.health import AT_RISK_COLUMNS, available_components, health_score, rank_at_risk
 from retain.models.churn.explain import explain
 from retain.models.value import subscription_value_if_retained
 
@@ -100,7 +100,9 @@ def score_features(
         for column in ("p_alive", "expected_orders"):
             scores[column] = known[column].to_numpy()
         scores["value_if_retained"] = known["value_if_retained"].fillna(0.0).to_numpy()
-    health = health_score(frame, health_settings).drop(columns=["customer_id"], errors="ignore")
+    with_alive = frame.assign(p_alive=scores["p_alive"].to_numpy())
+    used = available_components(with_alive, kind)
+    health = health_score(with_alive, health_settings, components=used).drop(columns=["customer_id"], errors="ignore")
     scored = pd.concat(
         [
             scores,

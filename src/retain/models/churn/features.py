@@ -187,12 +187,14 @@ def _order_features(o: ibis.Table, clock: _Clock) -> ibis.Table:
     return o.group_by("customer_id").aggregate(
         orders=o.count(where=done),
         orders_90d=o.count(where=done & clock.within(o.ordered_at, 90)),
+        orders_prev_90d=o.count(where=done & clock.previous(o.ordered_at, 90)),
         revenue=o.amount.sum(where=counted),
         revenue_90d=o.amount.sum(where=counted & clock.within(o.ordered_at, 90)),
         completed_amount=o.amount.sum(where=done),
         discounted_orders=o.count(where=done & o.discount_code.notnull()),
         bad_orders_30d=o.count(where=bad & clock.within(o.ordered_at, 30)),
         bad_orders_90d=o.count(where=bad & clock.within(o.ordered_at, 90)),
+        first_order_at=o.ordered_at.min(where=done),
         last_order_at=o.ordered_at.max(where=done),
     )
 
@@ -352,6 +354,10 @@ def _finish(j: ibis.Table, clock: _Clock, kinds: list[str]) -> dict[str, ibis.Va
     out["discount_share"] = _ratio(j.discounted_orders, j.orders)
     out["bad_orders_30d"] = n("bad_orders_30d")
     out["bad_orders_90d"] = n("bad_orders_90d")
+    out["orders_prev_90d"] = n("orders_prev_90d")
+    # The customer's own rhythm: the average gap between their completed orders (null with fewer than two).
+    span = clock.age_days(j.first_order_at) - clock.age_days(j.last_order_at)
+    out["typical_order_gap_days"] = _ratio(span, n("orders") - 1)
     for col in ("tickets", "tickets_30d", "tickets_90d", "complaints", "complaints_30d", "complaints_90d"):
         out[col] = n(col)
     out["open_tickets"] = n("open_tickets")
