@@ -7,7 +7,7 @@ business model and the time span below come from that one list. A refresh, a tra
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 import ibis
@@ -83,7 +83,17 @@ class Facts:
 
     @property
     def end(self) -> datetime:
-        """The latest recorded instant: the default ``as_of`` (raises :class:`~retain.errors.NoDataError`)."""
+        """The latest recorded instant (raises :class:`~retain.errors.NoDataError`)."""
         last = self.require().time_range[1]
         assert last is not None
         return last
+
+    @property
+    def default_as_of(self) -> datetime:
+        """The instant a refresh, a training or a scoring describes by default: just after the latest fact.
+
+        Everything retain computes at ``as_of`` counts facts strictly before it in periods (``[start, end)``) and
+        facts at or before it in the 360; one microsecond after the latest fact makes both include it, so the
+        metrics and the 360 agree on the last order of the data.
+        """
+        return self.end + timedelta(microseconds=1)

@@ -384,6 +384,10 @@ def _toml_key(key: Any) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
+_INLINE_LIMIT = 100
+"""A name -> value table longer than this on one line is written as its own ``[section.name]`` table."""
+
+
 def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str], list[tuple[str, Any]]]:
     lines: list[str] = []
     sections: list[tuple[str, Any]] = []
@@ -400,6 +404,9 @@ def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str],
         comment = info.description or ""
         if isinstance(info.annotation, type) and issubclass(info.annotation, Enum):
             comment += " One of: " + ", ".join(str(m.value) for m in info.annotation) + "."
+        if isinstance(value, dict) and len(f"{name} = {_toml_value(value)}") > _INLINE_LIMIT:
+            sections.append((name, (comment, value)))  # too long for one line: a table of its own
+            continue
         lines += textwrap.wrap(comment, width=100, initial_indent="# ", subsequent_indent="# ")
         if value is None:
             example = (info.examples or ["..."])[0]
@@ -408,6 +415,24 @@ def _toml_lines(model: type[BaseModel], instance: BaseModel) -> tuple[list[str],
             lines.append(f"{name} = {_toml_value(value)}")
         lines.append("")
     return lines, sections
+
+
+def _section_lines(name: str, section: Any, description: str) -> list[str]:
+    """``[name]`` and its body: a settings model, an empty table with an example, or a long name -> value table."""
+    lines = [f"[{name}]"]
+    if isinstance(section, tuple):  # (comment, table) of a long name -> value table
+        comment, table = section
+        lines += textwrap.wrap(comment, 100, initial_indent="# ", subsequent_indent="# ")
+        return [*lines, *(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()), ""]
+    lines += textwrap.wrap(description, 100, initial_indent="# ", subsequent_indent="# ")
+    if isinstance(section, BaseModel):
+        body, nested = _toml_lines(type(section), section)
+        lines += body
+        for child, value in nested:
+            lines += _section_lines(f"{name}.{child}", value, "")
+        return lines
+    example = (section.examples or [{}])[0]  # a name -> value table (e.g. segments), empty by default
+    return [*lines, *(f"# {key} = {_toml_value(value)}" for key, value in example.items()), ""]
 
 
 def default_toml() -> str:
@@ -429,14 +454,5 @@ def default_toml() -> str:
     top, sections = _toml_lines(Settings, defaults)
     lines += top
     for name, section in sections:
-        lines.append(f"[{name}]")
-        lines += textwrap.wrap(
-            Settings.model_fields[name].description or "", 100, initial_indent="# ", subsequent_indent="# "
-        )
-        if isinstance(section, BaseModel):
-            body, _ = _toml_lines(type(section), section)
-        else:  # a name -> value table (e.g. segments), empty by default: show a commented example
-            example = (section.examples or [{}])[0]
-            body = [f"# {key} = {_toml_value(value)}" for key, value in example.items()] + [""]
-        lines += body
+        lines += _section_lines(name, section, Settings.model_fields[name].description or "")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -151,7 +151,7 @@ def test_profiles_are_in_the_state_database(ws):
     assert (p["lifecycle_state"], p["rfm_segment"], p["days_since_last_order"]) == ("churned", "Lost", 74)
     assert stored.segments == ["quiet"]
     current = current_snapshot(workspace)
-    assert current.as_of == datetime(2024, 4, 15, 12, tzinfo=UTC)
+    assert current.as_of == datetime(2024, 4, 15, 12, 0, 0, 1, tzinfo=UTC)  # just after the latest fact
     assert stored.snapshot_id == current.id
 
 

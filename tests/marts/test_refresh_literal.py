@@ -12,7 +12,7 @@ Apr 15 12:00 {c1}.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from marts_builders import build_tiny
@@ -22,7 +22,8 @@ from retain.services import current_snapshot, refresh
 from retain.state.workspace_row import current_snapshot as current_snapshot_row
 from retain.workspace import Workspace
 
-AS_OF = datetime(2024, 4, 15, 12, tzinfo=UTC)
+LATEST_FACT = datetime(2024, 4, 15, 12, tzinfo=UTC)
+AS_OF = LATEST_FACT + timedelta(microseconds=1)  # the default: just after the latest fact, so it counts
 
 
 def _month(table, freq="month"):
@@ -129,7 +130,7 @@ def test_commerce_and_rfm(refreshed):
 def test_manifest_records_rows_engine_and_durations(refreshed):
     result = refreshed[1]
     manifest = json.loads((result.path / "manifest.json").read_text())
-    assert manifest["as_of"] == "2024-04-15T12:00:00+00:00"
+    assert manifest["as_of"] == "2024-04-15T12:00:00.000001+00:00"
     assert manifest["created_at"] == "2024-05-01T08:00:00+00:00"
     assert manifest["engine"] == "duckdb" and manifest["model"] == "subscription"
     assert manifest["tables"] == ["orders", "subscriptions", "events"]

@@ -91,7 +91,7 @@ def refresh_cmd(
         datetime | None,
         typer.Option(
             "--as-of",
-            help="Instant the marts describe (default: the latest timestamp in the data).",
+            help="Instant the marts describe (default: just after the latest fact).",
             formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
         ),
     ] = None,

@@ -93,12 +93,12 @@ class RefreshContext:
         InputError
             If ``as_of`` is before the first fact.
         """
-        start, end = facts.require("refresh").start, facts.end
+        start, end = facts.require("refresh").start, facts.default_as_of
         resolved = as_instant(as_of if as_of is not None else end)
         if resolved < start:
             raise InputError(
                 f"as_of {resolved.isoformat()} is before the first fact of the workspace ({start.isoformat()}); "
-                "pass a later date or leave --as-of out (the default is the latest timestamp in the data)."
+                "pass a later date or leave --as-of out (the default is just after the latest timestamp in the data)."
             )
         return cls(
             facts=facts, as_of=resolved, activity_window_days=activity_window_days, segments=dict(segments or {})

@@ -5,7 +5,8 @@ Steps, under the workspace's ``refresh`` lock (one refresh at a time, also acros
 1. delete what a killed refresh left (``marts/.tmp-*``);
 2. fix what the snapshot describes: one view of the lake (the batches committed now — an ingest committing later
    is not in this snapshot), one churn model version (loaded once — a training saving a new version later is not
-   in it) and ``as_of`` (default: the latest timestamp of the data, so the same data gives the same marts);
+   in it) and ``as_of`` (default: just after the latest timestamp of the data, so the latest fact counts and the
+   same data gives the same marts);
 3. check the user-defined segments against the profile spec; a bad one is reported and skipped, not fatal;
 4. score the customers with the pinned model (``at_risk``, the profiles' risk columns);
 5. run each mart builder into ``marts/.tmp-<id>/`` and publish the folder as ``marts/<id>/`` (not current yet);
@@ -141,7 +142,7 @@ def refresh(
         The workspace; its engine runs the expressions, its clock gives the creation time.
     as_of
         The instant the marts describe (a date means midnight UTC: facts of that day are not included).
-        Default: the latest timestamp in the data.
+        Default: just after the latest timestamp in the data (the latest fact counts).
     progress
         Called as ``progress(step, finished, total)`` before each mart, before the profile write and at the end.
 

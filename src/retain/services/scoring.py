@@ -65,7 +65,7 @@ def score_facts(
     health
         Health score settings.
     """
-    at = as_instant(as_of) if as_of is not None else facts.require("score").end
+    at = as_instant(as_of) if as_of is not None else facts.require("score").default_as_of
     kind = metadata.business_model
     features = facts.backend.to_pyarrow(churn_features(facts.tables, as_of=at)).to_pandas()
     features = features[population(features, kind).to_numpy()].reset_index(drop=True)

@@ -130,7 +130,7 @@ def train(
     if kind is BusinessModel.COMMERCE and not facts.has(TableName.ORDERS):
         raise InputError("churn labels need subscriptions or orders; the workspace has neither. Ingest one first.")
     start = facts.start
-    end = as_instant(as_of) if as_of is not None else facts.end
+    end = as_instant(as_of) if as_of is not None else facts.default_as_of
     dates = observable_dates(monthly_dates(start, end)[history_months:], horizon_days=horizon_days, end=end)
     train_dates, test_dates = _split(dates, horizon_days, test_months, history_months)
 

@@ -337,6 +337,14 @@ REASONS: dict[Driver, ReasonRule] = {
         {
             "days_since_last_order": _last_order,
             "orders_90d": _orders_90d,
+            "orders_prev_90d": lambda r: (
+                f"{_count(_num(r, 'orders_prev_90d'), 'order')} in the 90 days before the last 90"
+            ),
+            "typical_order_gap_days": lambda r: (
+                "only one order so far"
+                if _value(r, "typical_order_gap_days") is None
+                else f"orders every {_days(_num(r, 'typical_order_gap_days'))} on average"
+            ),
             "orders": lambda r: f"{_count(_num(r, 'orders'), 'order')} in total",
             "revenue": lambda r: f"revenue of {_money(_num(r, 'revenue'))} to date",
             "revenue_90d": lambda r: f"revenue of {_money(_num(r, 'revenue_90d'))} in the last 90 days",
