@@ -165,3 +165,22 @@ def test_commerce_workspace_scores_buyers_with_their_value_if_alive(tmp_path_fac
     assert ((scores["p_alive"] > 0) & (scores["p_alive"] <= 1)).all()
     assert (np.diff(scores["expected_loss"].to_numpy()) <= 0).all()
     assert scores["reasons"].notna().sum() == 3
+
+
+def test_scoring_a_date_the_model_has_seen_past_warns_plainly(subscription_ws):
+    from retain.errors import RetainWarning
+
+    with pytest.warns(RetainWarning) as caught:
+        score(subscription_ws, as_of=pd.Timestamp("2025-06-01", tz="UTC").to_pydatetime(), top=1)
+    end = churn_registry(subscription_ws).metadata().data_range.end
+    ours = [str(w.message) for w in caught if issubclass(w.category, RetainWarning)]
+    assert ours == [
+        f"Scoring 2025-06-01 with model v1, which was trained on data up to {end:%Y-%m-%d}: it learned from what "
+        "happened after 2025-06-01, so these scores look better than a model of that day could have done. To see "
+        "how the model would have done then, train one with `retain model train --as-of 2025-06-01`."
+    ]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RetainWarning)
+        score(subscription_ws, top=1)  # the end of the data: nothing the model has not seen

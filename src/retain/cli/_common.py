@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from retain.errors import InputError, NotFoundError, RetainError
+from retain.errors import InputError, NotFoundError, RetainError, RetainWarning
 
 __all__ = ["WorkspaceOption", "console", "err_console", "fail", "handle_errors", "print_json", "progress_bar"]
 
@@ -45,14 +46,28 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (InputError, NotFoundError) as exc:
-            raise fail(str(exc), 2) from None
-        except RetainError as exc:
-            raise fail(str(exc), 1) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RetainWarning)
+            try:
+                return func(*args, **kwargs)
+            except (InputError, NotFoundError) as exc:
+                raise fail(str(exc), 2) from None
+            except RetainError as exc:
+                raise fail(str(exc), 1) from None
+            finally:
+                _say_warnings(caught)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Warnings become one yellow line each ("warning: …"), not Python's file-and-line format."""
+    seen: set[str] = set()
+    for item in caught:
+        text = str(item.message)
+        if text not in seen:
+            seen.add(text)
+            err_console.print(f"[bold yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def default_workspace(path: Path | None) -> Path:

@@ -6,6 +6,7 @@ model already loaded (the refresh pins both, so that every mart of one snapshot 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ import pandas as pd
 from retain.analytics.periods import as_instant
 from retain.contract import TableName
 from retain.contract.business_model import BusinessModel
+from retain.errors import RetainWarning
 from retain.facts import Facts
 from retain.models.churn.features import churn_features
 from retain.models.metadata import ModelMetadata
@@ -66,6 +68,16 @@ def score_facts(
         Health score settings.
     """
     at = as_instant(as_of) if as_of is not None else facts.require("score").default_as_of
+    trained_to = metadata.data_range.end
+    if at < trained_to:
+        warnings.warn(
+            f"Scoring {at:%Y-%m-%d} with model {metadata.version}, which was trained on data up to "
+            f"{trained_to:%Y-%m-%d}: it learned from what happened after {at:%Y-%m-%d}, so these scores look "
+            f"better than a model of that day could have done. To see how the model would have done then, train "
+            f"one with `retain model train --as-of {at:%Y-%m-%d}`.",
+            RetainWarning,
+            stacklevel=2,
+        )
     kind = metadata.business_model
     features = facts.backend.to_pyarrow(churn_features(facts.tables, as_of=at)).to_pandas()
     features = features[population(features, kind).to_numpy()].reset_index(drop=True)
