@@ -15,11 +15,13 @@ from __future__ import annotations
 from retain.models.clv.bgnbd import BetaGeoModel
 from retain.models.clv.clv import predicted_clv, summary_from_orders
 from retain.models.clv.gamma_gamma import GammaGammaModel
+from retain.models.clv.mbgnbd import ModifiedBetaGeoModel
 from retain.models.clv.subscription import monthly_hazard, population_clv, subscription_clv
 
 __all__ = [
     "BetaGeoModel",
     "GammaGammaModel",
+    "ModifiedBetaGeoModel",
     "monthly_hazard",
     "population_clv",
     "predicted_clv",

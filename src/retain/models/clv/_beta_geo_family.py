@@ -141,6 +141,18 @@ class BetaGeoFamilyModel(ParamsMixin):
         t, x, t_x, T = np.broadcast_arrays(t, x, t_x, T)
         return _expected_purchases(self._params(), t, x, t_x, T, self._survived_draws(x))
 
+    def expected_purchases_if_alive(self, t: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
+        """Expected purchases in the next ``t`` periods by a customer with history (x, t_x, T) *who is still active*.
+
+        :meth:`expected_purchases` is this times :meth:`probability_alive`. It is what a customer brings if retained
+        (DESIGN section 8: P(churn) multiplies this, never the expectation that already discounts for dropout).
+        """
+        check_fitted(self, "r_")
+        t = _check_horizon(t)
+        x, t_x, T = check_rft(x, t_x, T)
+        t, x, t_x, T = np.broadcast_arrays(t, x, t_x, T)
+        return _expected_purchases_if_alive(self._params(), t, x, T, self._survived_draws(x))
+
     def expected_purchases_new(self, t: Any) -> np.ndarray:
         """Expected repeat purchases E[X(t)] in ``t`` periods by a customer just acquired (formula: class docstring).
 
@@ -182,17 +194,22 @@ def _probability_alive(params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarra
 def _expected_purchases(
     params: Any, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, k: np.ndarray
 ) -> np.ndarray:
-    """E[Y(t) | x, t_x, T] = P(alive) · (a + b + k − 1) / (a − 1)
+    """E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | alive, x, T]."""
+    return _probability_alive(params, x, t_x, T, k) * _expected_purchases_if_alive(params, t, x, T, k)
+
+
+def _expected_purchases_if_alive(params: Any, t: np.ndarray, x: np.ndarray, T: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """E[Y(t) | alive, x, T] = (a + b + k − 1) / (a − 1)
     · [1 − ((α + T) / (α + T + t))^(r + x) · ₂F₁(r + x, b + k; a + b + k − 1; t / (α + T + t))].
 
     Active at T, the customer's (λ, p) has the posterior Gamma(r + x, α + T) × Beta(a, b + k), and an active
-    customer makes (1 − e^(−λpt)) / p purchases in expectation over the next t; integrating gives the bracket.
+    customer makes (1 − e^(−λpt)) / p purchases in expectation over the next t; integrating gives this.
     """
     r, alpha, a, b = params
     z = t / (alpha + T + t)
     log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
     bracket = 1.0 - np.exp(log_ratio) * hyp2f1(r + x, b + k, a + b + k - 1.0, z)
-    return (a + b + k - 1.0) / (a - 1.0) * bracket * _probability_alive(params, x, t_x, T, k)
+    return (a + b + k - 1.0) / (a - 1.0) * bracket
 
 
 def _loglik_rows(

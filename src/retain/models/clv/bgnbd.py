@@ -28,6 +28,7 @@ class BetaGeoModel(BetaGeoFamilyModel):
     - P(alive) (from eq. 6): ``1 / (1 + [x > 0] · a / (b + x − 1) · ((α + T) / (α + t_x))^(r + x))``;
     - expected purchases in the next t (eq. 10): ``P(alive) · (a + b + x − 1) / (a − 1)
       · [1 − ((α + T) / (α + T + t))^(r + x) · ₂F₁(r + x, b + x; a + b + x − 1; t / (α + T + t))]``;
+      given alive (:meth:`expected_purchases_if_alive`) the same without the factor P(alive);
     - a new customer's expected repeat purchases (eq. 7):
       ``(a + b − 1) / (a − 1) · [1 − (α / (α + t))^r · ₂F₁(r, b; a + b − 1; t / (α + t))]``.
 
