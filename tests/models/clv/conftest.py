@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from retain.models.clv import BetaGeoModel, GammaGammaModel
+from retain.models.clv import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel
 
 CDNOW_DIR = Path(__file__).resolve().parents[2] / "data" / "cdnow"
 
@@ -41,6 +41,11 @@ def cdnow_orders() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def cdnow_bg(cdnow_summary: pd.DataFrame) -> BetaGeoModel:
     return BetaGeoModel().fit(cdnow_summary[["x", "t_x", "T"]])
+
+
+@pytest.fixture(scope="session")
+def cdnow_mbg(cdnow_summary: pd.DataFrame) -> ModifiedBetaGeoModel:
+    return ModifiedBetaGeoModel().fit(cdnow_summary[["x", "t_x", "T"]])
 
 
 @pytest.fixture(scope="session")

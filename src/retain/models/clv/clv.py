@@ -1,4 +1,9 @@
-"""From orders to predicted customer lifetime value (BG/NBD purchases × Gamma-Gamma value, discounted)."""
+"""From orders to per-customer predictions: P(alive), expected orders and lifetime value.
+
+Purchases come from a BG/NBD-family model; MBG/NBD is the default (:func:`alive_and_expected_orders`) because under
+BG/NBD a customer who bought once is alive for certain, however long ago that was, which ranks churn badly on shop
+data where most customers buy once. Spend comes from Gamma-Gamma.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from retain.errors import InputError
+from retain.models.clv._beta_geo_family import BetaGeoFamilyModel
 from retain.models.clv._validation import check_fitted
-from retain.models.clv.bgnbd import BetaGeoModel
 from retain.models.clv.gamma_gamma import GammaGammaModel
+from retain.models.clv.mbgnbd import ModifiedBetaGeoModel
 
-__all__ = ["DAYS_PER_MONTH", "TIME_UNIT_DAYS", "predicted_clv", "summary_from_orders"]
+__all__ = ["DAYS_PER_MONTH", "TIME_UNIT_DAYS", "alive_and_expected_orders", "predicted_clv", "summary_from_orders"]
 
 #: Length of one time unit in days, for the units a summary can be expressed in.
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0}
@@ -108,8 +114,58 @@ def summary_from_orders(orders: pd.DataFrame, *, as_of: Any, time_unit: str = "W
     return summary
 
 
+def alive_and_expected_orders(
+    summary: pd.DataFrame,
+    *,
+    horizon_weeks: float,
+    model: BetaGeoFamilyModel | None = None,
+    time_unit: str | None = None,
+) -> pd.DataFrame:
+    """Each customer's probability of still being a customer and expected orders over the next ``horizon_weeks``.
+
+    By default an MBG/NBD model (:class:`ModifiedBetaGeoModel`) is fitted on ``summary`` itself, so one-time buyers
+    get a P(alive) below 1 that falls with the time since their purchase.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summary_from_orders` (columns x, t_x, T).
+    horizon_weeks : float
+        Length of the prediction window in weeks (> 0), whatever the summary's time unit.
+    model : BetaGeoModel or ModifiedBetaGeoModel, optional
+        An already fitted model in the summary's time unit; by default MBG/NBD fitted on ``summary``.
+    time_unit : {"W", "D"}, optional
+        Unit of ``summary``; by default read from ``summary.attrs["time_unit"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``summary``; columns ``p_alive`` (P(active at the summary's ``as_of``)), ``expected_orders``
+        (expected orders in the window) and ``expected_orders_if_alive`` (the same for a customer who is still
+        active: what a retained customer brings, the quantity to multiply by P(churn), DESIGN section 8). Orders are
+        counted as :func:`summary_from_orders` counts transactions: days with at least one completed order.
+    """
+    if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, int | float | np.integer | np.floating):
+        raise InputError(f"horizon_weeks must be a number of weeks > 0; got {horizon_weeks!r}.")
+    if not np.isfinite(horizon_weeks) or horizon_weeks <= 0:
+        raise InputError(f"horizon_weeks must be a number of weeks > 0; got {horizon_weeks!r}.")
+    (x, t_x, T), unit = _summary_columns(summary, time_unit, ("x", "t_x", "T"))
+    if model is None:
+        model = ModifiedBetaGeoModel().fit(summary[["x", "t_x", "T"]])
+    check_fitted(model, "r_")
+    horizon = float(horizon_weeks) * 7.0 / TIME_UNIT_DAYS[unit]
+    return pd.DataFrame(
+        {
+            "p_alive": model.probability_alive(x, t_x, T),
+            "expected_orders": model.expected_purchases(horizon, x, t_x, T),
+            "expected_orders_if_alive": model.expected_purchases_if_alive(horizon, x, t_x, T),
+        },
+        index=summary.index,
+    )
+
+
 def predicted_clv(
-    bg: BetaGeoModel,
+    bg: BetaGeoFamilyModel,
     gg: GammaGammaModel,
     summary: pd.DataFrame,
     *,
@@ -120,14 +176,15 @@ def predicted_clv(
 ) -> pd.DataFrame:
     """Predict each customer's discounted lifetime value over the next ``horizon_months``.
 
-    ``CLV = Σ_{m=1..H} (E[Y(m)] − E[Y(m−1)]) · E[value] · margin / (1 + d)^m``, with E[Y(·)] the BG/NBD
+    ``CLV = Σ_{m=1..H} (E[Y(m)] − E[Y(m−1)]) · E[value] · margin / (1 + d)^m``, with E[Y(·)] the purchase model's
     conditional expected purchases (months converted to the summary's time unit, 1 month = 365.25/12 days) and
     E[value] the Gamma-Gamma conditional expected order value.
 
     Parameters
     ----------
-    bg : BetaGeoModel
-        Fitted on summaries in the same time unit as ``summary``.
+    bg : ModifiedBetaGeoModel or BetaGeoModel
+        The purchase model, fitted on summaries in the same time unit as ``summary``; MBG/NBD is the default choice
+        (see the module docstring), BG/NBD stays available.
     gg : GammaGammaModel
         Fitted spend model.
     summary : pandas.DataFrame
@@ -149,12 +206,6 @@ def predicted_clv(
     """
     check_fitted(bg, "r_")
     check_fitted(gg, "p_")
-    unit = time_unit if time_unit is not None else summary.attrs.get("time_unit")
-    if unit not in TIME_UNIT_DAYS:
-        raise InputError(
-            f"time_unit must be one of {sorted(TIME_UNIT_DAYS)} (pass it, or build summary with summary_from_orders); "
-            f"got {unit!r}."
-        )
     if isinstance(horizon_months, bool) or not isinstance(horizon_months, int | np.integer) or horizon_months < 1:
         raise InputError(f"horizon_months must be a whole number >= 1; got {horizon_months!r}.")
     if not np.isfinite(discount_rate_monthly) or discount_rate_monthly < 0:
@@ -163,18 +214,15 @@ def predicted_clv(
         )
     if not 0 <= margin <= 1:
         raise InputError(f"margin must be between 0 and 1 (share of revenue kept as profit); got {margin}.")
-    missing = [c for c in ("x", "t_x", "T", "monetary") if c not in summary.columns]
-    if missing:
-        raise InputError(f"summary is missing column(s) {missing}; build it with summary_from_orders.")
+    (x, t_x, T, monetary), unit = _summary_columns(summary, time_unit, ("x", "t_x", "T", "monetary"))
 
-    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
     month = DAYS_PER_MONTH / TIME_UNIT_DAYS[unit]
     # Cumulative expected purchases at the end of months 0..H; their differences are the per-month purchases.
     ends = month * np.arange(horizon_months + 1, dtype=float)
     cumulative = bg.expected_purchases(ends[:, None], x[None, :], t_x[None, :], T[None, :])
     per_month = np.diff(cumulative, axis=0)
     discount = (1.0 + discount_rate_monthly) ** -np.arange(1, horizon_months + 1, dtype=float)
-    value = gg.conditional_expected_value(x, summary["monetary"].to_numpy(dtype=float))
+    value = gg.conditional_expected_value(x, monetary)
     return pd.DataFrame(
         {
             "p_alive": bg.probability_alive(x, t_x, T),
@@ -184,6 +232,22 @@ def predicted_clv(
         },
         index=summary.index,
     )
+
+
+def _summary_columns(
+    summary: pd.DataFrame, time_unit: str | None, columns: tuple[str, ...]
+) -> tuple[list[np.ndarray], str]:
+    """The summary's ``columns`` as float arrays and its time unit (``time_unit``, else ``attrs["time_unit"]``)."""
+    unit = time_unit if time_unit is not None else summary.attrs.get("time_unit")
+    if unit not in TIME_UNIT_DAYS:
+        raise InputError(
+            f"time_unit must be one of {sorted(TIME_UNIT_DAYS)} (pass it, or build summary with summary_from_orders); "
+            f"got {unit!r}."
+        )
+    missing = [c for c in columns if c not in summary.columns]
+    if missing:
+        raise InputError(f"summary is missing column(s) {missing}; build it with summary_from_orders.")
+    return [summary[c].to_numpy(dtype=float) for c in columns], unit
 
 
 def _utc(ts: pd.Timestamp, name: str) -> pd.Timestamp:
