@@ -20,7 +20,7 @@ from scoring_builders import TRAINED_AT, build_workspace
 
 from retain.health import health_score
 from retain.models.churn.features import churn_features
-from retain.models.clv import BetaGeoModel, GammaGammaModel, predicted_clv, summary_from_orders
+from retain.models.clv import GammaGammaModel, ModifiedBetaGeoModel, predicted_clv, summary_from_orders
 from retain.services import churn_registry, score, train
 
 TOP = 5
@@ -154,10 +154,10 @@ def test_commerce_workspace_scores_buyers_with_their_value_if_alive(tmp_path_fac
     as_of = pd.Timestamp(scored.as_of)
     buyers = set(orders.loc[(orders["status"] == "completed") & (orders["ordered_at"] <= as_of), "customer_id"])
     assert set(scores["customer_id"]) == buyers
-    # Value if retained: BG/NBD + Gamma-Gamma fitted on the same orders, 12 months, divided by P(alive) — the
+    # Value if retained: MBG/NBD + Gamma-Gamma fitted on the same orders, 12 months, divided by P(alive) — the
     # expected spend of a customer who is still a customer.
     summary = summary_from_orders(orders, as_of=as_of, time_unit="W")
-    clv = predicted_clv(BetaGeoModel().fit(summary), GammaGammaModel().fit(summary), summary, horizon_months=12)
+    clv = predicted_clv(ModifiedBetaGeoModel().fit(summary), GammaGammaModel().fit(summary), summary, horizon_months=12)
     clv = clv.reindex(scores["customer_id"])
     np.testing.assert_allclose(scores["value_if_retained"].to_numpy(), (clv["clv"] / clv["p_alive"]).to_numpy())
     np.testing.assert_allclose(scores["p_alive"].to_numpy(), clv["p_alive"].to_numpy())

@@ -1,4 +1,4 @@
-"""Predictive models: churn (LightGBM) and customer lifetime value (BG/NBD + Gamma-Gamma).
+"""Predictive models: churn (LightGBM) and customer lifetime value (MBG/NBD or BG/NBD + Gamma-Gamma).
 
 Import the models from their sub-packages, e.g. ``from retain.models.clv import BetaGeoModel``.
 """

@@ -7,7 +7,7 @@ The domain steps of a scoring (``retain.services.scoring`` runs them on a worksp
    commerce: customers with a completed order — and their churn probability ``p_churn`` within the model's
    horizon from the CURRENT churn model;
 3. the value if retained over the next 12 months (:mod:`retain.models.value`) — subscription: from the MRR;
-   commerce: BG/NBD + Gamma-Gamma fitted on the orders up to ``as_of``, given alive (with P(alive) and the
+   commerce: MBG/NBD + Gamma-Gamma fitted on the orders up to ``as_of``, given alive (with P(alive) and the
    expected orders);
 4. the health score (``[health]`` settings of the workspace);
 5. the ranking by expected loss, ``p_churn × value_if_retained`` (:func:`~retain.health.rank_at_risk`);
@@ -28,7 +28,7 @@ from retain.health import AT_RISK_COLUMNS, available_components, health_score, r
 from retain.models.churn.explain import explain
 from retain.models.value import subscription_value_if_retained
 
-__all__ = ["SCORE_COLUMNS", "population", "score_features"]
+__all__ = ["REASON_COLUMNS", "SCORE_COLUMNS", "population", "score_features", "with_reasons"]
 
 SCORE_COLUMNS = (*AT_RISK_COLUMNS, "mrr", "plan")
 """Leading columns of :func:`score_workspace`, in order; the health components follow."""
@@ -111,15 +111,37 @@ def score_features(
         ],
         axis=1,
     )
-    scored["_row"] = np.arange(len(scored))
     ranked = rank_at_risk(scored)
     n_explain = len(ranked) if top is None else min(int(top), len(ranked))
-    reasons = pd.DataFrame(index=ranked.index, columns=["reasons", "reason_code", "playbook"], dtype="object")
-    if n_explain:
-        head = ranked.index[:n_explain]
-        why = explain(model, X.iloc[ranked.loc[head, "_row"].to_numpy()].reset_index(drop=True), top=3)
-        for column in reasons.columns:
-            reasons.loc[head, column] = why[column].to_numpy()
-    ranked = pd.concat([ranked.drop(columns="_row"), reasons], axis=1)
+    ranked = with_reasons(model, frame, ranked, ranked["customer_id"].iloc[:n_explain])
     leading = [c for c in SCORE_COLUMNS if c in ranked.columns]
     return ranked[leading + [c for c in ranked.columns if c not in leading]]
+
+
+REASON_COLUMNS = ("reasons", "reason_code", "playbook")
+"""What :func:`with_reasons` fills in for the customers it explains (null for the others)."""
+
+
+def with_reasons(model: Any, features: pd.DataFrame, ranked: pd.DataFrame, customer_ids: Any) -> pd.DataFrame:
+    """``ranked`` with :data:`REASON_COLUMNS` filled for ``customer_ids`` (TreeSHAP → sentences; the slow step).
+
+    Parameters
+    ----------
+    model : ChurnModel
+    features : pandas.DataFrame
+        ``customer_id`` and the model's features of (at least) those customers.
+    ranked : pandas.DataFrame
+        Scored customers (``customer_id``); existing reason columns are replaced.
+    customer_ids : iterable of str
+        The customers to explain, e.g. the ones a list shows.
+    """
+    out = ranked.drop(columns=[c for c in REASON_COLUMNS if c in ranked.columns])
+    reasons = pd.DataFrame(index=out.index, columns=list(REASON_COLUMNS), dtype="object")
+    wanted = pd.Index(list(customer_ids))
+    if len(wanted):
+        rows = features.drop_duplicates("customer_id").set_index("customer_id").loc[wanted]
+        why = explain(model, rows[list(model.feature_names_in_)].reset_index(drop=True), top=3)
+        position = pd.Index(out["customer_id"]).get_indexer(wanted)
+        for column in REASON_COLUMNS:
+            reasons.iloc[position, reasons.columns.get_loc(column)] = why[column].to_numpy()
+    return pd.concat([out, reasons], axis=1)

@@ -7,7 +7,8 @@ ranks the most likely leavers low), so:
 - **subscription**: the current MRR over the next 12 months, billed in advance and discounted monthly:
   ``MRR × Σ_{k=0..11} (1 + d)^-k``;
 - **non-contractual**: the expected spend over the next 12 months *given the customer is still alive* — the
-  BG/NBD conditional expectation divided by P(alive) (a dead customer buys nothing, so
+  MBG/NBD conditional expectation divided by P(alive) (MBG/NBD rather than BG/NBD: it does not pin one-time buyers
+  at P(alive) = 1) (a dead customer buys nothing, so
   ``E[purchases] = P(alive) × E[purchases | alive]``), times the Gamma-Gamma expected order value, discounted the
   same way. P(alive) and the expected orders are returned too: the 360 and the at-risk list show them.
 """
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from retain.models.clv import BetaGeoModel, GammaGammaModel, predicted_clv, summary_from_orders
+from retain.models.clv import GammaGammaModel, ModifiedBetaGeoModel, predicted_clv, summary_from_orders
 
 __all__ = ["MONTHS", "commerce_value_if_retained", "subscription_value_if_retained"]
 
@@ -48,9 +49,11 @@ def commerce_value_if_retained(
         completed order get nulls for the first two and 0 value.
     """
     summary = summary_from_orders(orders, as_of=as_of, time_unit="W")
-    bg = BetaGeoModel().fit(summary)
+    purchases = ModifiedBetaGeoModel().fit(summary)
     gg = GammaGammaModel().fit(summary)
-    predicted = predicted_clv(bg, gg, summary, horizon_months=MONTHS, discount_rate_monthly=discount_rate_monthly)
+    predicted = predicted_clv(
+        purchases, gg, summary, horizon_months=MONTHS, discount_rate_monthly=discount_rate_monthly
+    )
     alive = predicted["p_alive"].clip(lower=1e-9)
     out = pd.DataFrame(
         {
