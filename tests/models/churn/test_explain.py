@@ -12,8 +12,19 @@ import pytest
 from retain.contract import CHURN_REASONS
 from retain.errors import InputError
 from retain.models.churn import ChurnModel
-from retain.models.churn.explain import REASONS, Driver, Playbook, ReasonCode, driver_of, explain, reason_for
+from retain.models.churn.context import CONTEXT_FEATURES
+from retain.models.churn.explain import (
+    REASONS,
+    Driver,
+    Playbook,
+    ReasonCode,
+    driver_of,
+    explain,
+    reason_for,
+    signal_of,
+)
 from retain.models.churn.features import feature_columns
+from retain.synth.simulation import DRIVERS
 
 
 def _world(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -96,6 +107,11 @@ def test_top_reason_of_a_customer_whose_logins_fell_60_percent_is_the_usage_one(
     assert (row["reason_code_1"], row["playbook_1"]) == ("disengaged", "re_engagement")
 
 
+def _cause(feature: str) -> tuple[str, str]:
+    rule = REASONS[driver_of(feature)]
+    return str(rule.code), str(rule.playbook)
+
+
 def test_reasons_only_raise_risk_and_follow_the_contributions():
     model, X = _model(), _customers()
     out = explain(model, X, top=3)
@@ -104,10 +120,19 @@ def test_reasons_only_raise_risk_and_follow_the_contributions():
         impacts = [out.loc[customer, f"impact_{i}"] for i in (1, 2, 3)]
         shown = [v for v in impacts if not pd.isna(v)]
         assert all(v > 0 for v in shown) and shown == sorted(shown, reverse=True)
-        # The impact of a driver is the sum of its features' contributions.
+        # A reason's impact is the summed contribution of the features of its cause (drivers with its code and
+        # playbook) whose values are on the risky side for this customer; safe-side features count for nothing.
+        row = X.loc[[customer]]
         for i, value in enumerate(shown, start=1):
-            driver = out.loc[customer, f"driver_{i}"]
-            cols = [c for c in contrib.columns if c != "bias" and driver_of(c) == driver]
+            cause = (out.loc[customer, f"reason_code_{i}"], out.loc[customer, f"playbook_{i}"])
+            cols = [
+                c
+                for c in contrib.columns
+                if c != "bias"
+                and driver_of(c) is not Driver.OTHER
+                and _cause(c) == cause
+                and signal_of(c).risky.of(row, c, model.feature_medians_)[0]
+            ]
             assert value == pytest.approx(contrib.loc[customer, cols].sum())
     # A healthy customer's payment and usage features lower the risk: never among its reasons.
     fine = out.loc["fine", ["driver_1", "driver_2", "driver_3"]].tolist()
@@ -131,7 +156,9 @@ def test_output_columns_and_index():
         "reasons",
         "reason_code",
         "playbook",
+        "context",
     ]
+    assert out.loc["fine", "context"] == "pro plan, customer for 400 days"
 
 
 def test_top_must_be_positive():
@@ -144,10 +171,21 @@ def test_reason_codes_include_the_whole_churn_reason_taxonomy():
     assert set(CHURN_REASONS) <= {str(code) for code in ReasonCode}
 
 
-def test_every_churn_feature_has_a_template():
-    unknown = [f for f in feature_columns() if driver_of(f) is Driver.OTHER]
+def test_every_churn_feature_is_a_signal_of_a_driver_or_static_context():
+    unknown = [f for f in feature_columns() if driver_of(f) is Driver.OTHER and f not in CONTEXT_FEATURES]
     assert unknown == []
     assert driver_of("some_snapshot_column") is Driver.OTHER
+    # Static attributes are in no driver (tenure is early life below 90 days, context after).
+    assert {f for f in CONTEXT_FEATURES if driver_of(f) is not Driver.OTHER} == {"tenure_days"}
+
+
+def test_the_reason_codes_are_the_ones_of_the_true_hazard():
+    # The generator names the cause of each customer-month with these codes; explanations must use the same ones.
+    stated = {rule.code for rule in REASONS.values()}
+    assert set(DRIVERS) <= stated
+    assert REASONS[Driver.PAUSED].code is ReasonCode.NO_LONGER_NEEDED
+    assert REASONS[Driver.ORDER_PROBLEMS].code is ReasonCode.PRODUCT_QUALITY
+    assert REASONS[Driver.NEW_CUSTOMER].code is ReasonCode.EARLY_LIFE
 
 
 def test_registry_codes_and_playbooks():

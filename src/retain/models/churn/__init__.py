@@ -1,6 +1,7 @@
 """Churn prediction: a calibrated LightGBM classifier, the metrics that judge it and the reasons it gives."""
 
 from retain.models.churn.classifier import CALIBRATION_METHODS, ChurnModel
+from retain.models.churn.context import context_of
 from retain.models.churn.evaluate import (
     BacktestResult,
     CVResult,
@@ -26,6 +27,7 @@ __all__ = [
     "ReasonCode",
     "brier",
     "calibration_table",
+    "context_of",
     "cross_validate",
     "explain",
     "pr_auc",
