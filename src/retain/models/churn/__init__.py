@@ -15,6 +15,7 @@ from retain.models.churn.evaluate import (
     top_decile_lift,
 )
 from retain.models.churn.explain import REASONS, Playbook, Reason, ReasonCode, explain, reason_for
+from retain.models.churn.reason_agreement import ReasonAgreement, reason_agreement
 
 __all__ = [
     "CALIBRATION_METHODS",
@@ -24,6 +25,7 @@ __all__ = [
     "ChurnModel",
     "Playbook",
     "Reason",
+    "ReasonAgreement",
     "ReasonCode",
     "brier",
     "calibration_table",
@@ -31,6 +33,7 @@ __all__ = [
     "cross_validate",
     "explain",
     "pr_auc",
+    "reason_agreement",
     "reason_for",
     "roc_auc",
     "summary_metrics",
