@@ -321,6 +321,35 @@ def test_registry_codes_and_playbooks():
             "service_recovery",
         ),
         ("days_since_last_order", {"days_since_last_order": 75.2}, "no order for 75 days", "disengaged", "win_back"),
+        (
+            "revenue_90d",
+            {"revenue_90d": 0.0, "orders_90d": 0},
+            "no order in the last 90 days",
+            "disengaged",
+            "win_back",
+        ),
+        (
+            "revenue_90d",
+            {"revenue_90d": 0.0, "orders_90d": 1},
+            "net revenue of 0.00 in the last 90 days",
+            "disengaged",
+            "win_back",
+        ),
+        ("features_used", {"features_used": 0}, "no core feature used", "low_adoption", "onboarding_nudge"),
+        (
+            "login_trend",
+            {"login_trend": 0.0, "login_30d": 0},
+            "no logins in the last 30 days (down 100 % vs the previous 30 days)",
+            "disengaged",
+            "re_engagement",
+        ),
+        (
+            "mrr_change_90d",
+            {"mrr_change_90d": 30.0, "mrr": 79.0},
+            "MRR up 30.00 over 90 days (now 79.00)",
+            "price",
+            "price_offer",
+        ),
         ("paused", {"paused": True}, "subscription paused", "no_longer_needed", "re_engagement"),
         ("tenure_days", {"tenure_days": 20.9}, "customer for 20 days", "early_life", "onboarding_nudge"),
         ("balance", {"balance": 0.0}, "balance = 0", "other", "account_review"),
@@ -329,3 +358,21 @@ def test_registry_codes_and_playbooks():
 def test_sentences_use_the_customers_own_numbers(feature, row, text, code, playbook):
     reason = reason_for(feature, row)
     assert (reason.text, str(reason.code), str(reason.playbook)) == (text, code, playbook)
+
+
+@pytest.mark.parametrize(
+    ("feature", "row", "text"),
+    [
+        ("login_30d", {"login_30d": 3}, "only 3 logins in the last 30 days (typical: 14)"),
+        ("days_since_last_login", {"days_since_last_login": 23.7}, "no login for 23 days (typical: 7 days)"),
+        ("orders", {"orders": 1}, "only 1 order in total (typical: 2.5)"),
+        (
+            "revenue_90d",
+            {"revenue_90d": 0.0, "orders_90d": 0},
+            "no order in the last 90 days (typical revenue: 180.51)",
+        ),
+    ],
+)
+def test_sentences_that_compare_name_the_typical_value(feature, row, text):
+    typical = {"login_30d": 14.0, "days_since_last_login": 7.2, "orders": 2.5, "revenue_90d": 180.51}
+    assert reason_for(feature, row, typical).text == text

@@ -381,6 +381,8 @@ def revenue(row: Mapping[str, Any], typical: Mapping[str, float]) -> str:
 def revenue_90d(row: Mapping[str, Any], typical: Mapping[str, float]) -> str:
     v = num(row, "revenue_90d")
     note = typical_note(typical, "revenue_90d", money)
+    if v == 0 and num(row, "orders_90d") == 0:
+        return f"no order in the last 90 days{note.replace('typical', 'typical revenue')}"
     if v < 0:
         return f"net refunds of {money(-v)} in the last 90 days{note}"
     return f"net revenue of {money(v)} in the last 90 days{note}"  # refunds count against it
