@@ -17,7 +17,17 @@ from retain.errors import InputError
 __all__ = ["AT_RISK_COLUMNS", "rank_at_risk"]
 
 _REQUIRED = ("customer_id", "p_churn", "value_if_retained")
-_OPTIONAL = ("p_alive", "expected_orders", "health", "band", "health_components", "reasons", "reason_code", "playbook")
+_OPTIONAL = (
+    "p_alive",
+    "expected_orders",
+    "health",
+    "band",
+    "health_components",
+    "reasons",
+    "reason_code",
+    "playbook",
+    "context",
+)
 
 AT_RISK_COLUMNS = ("rank", "customer_id", "expected_loss", "p_churn", "value_if_retained", *_OPTIONAL)
 """The at-risk list's columns, in order (optional ones only when the input has them): the one definition that

@@ -19,7 +19,7 @@ from retain.errors import InputError
 from retain.marts.context import RefreshContext
 from retain.marts.registry import MartName, register
 from retain.models.metadata import CalibrationBin
-from retain.models.scoring import SCORE_COLUMNS
+from retain.models.scoring import REASON_COLUMNS, SCORE_COLUMNS
 from retain.settings import HealthComponent
 
 __all__ = ["NO_MODEL_REASON", "PROFILE_RISK_COLUMNS", "TOP_EXPLAINED", "join_risk"]
@@ -58,7 +58,7 @@ def _at_risk(ctx: RefreshContext) -> pa.Table | None:
     assert ctx.risk is not None
     ranked = ctx.risk.ranked
     frame = ranked.assign(model_version=ctx.risk.metadata.version, horizon_days=ctx.risk.metadata.horizon_days)
-    for column in ("reasons", "reason_code", "playbook"):
+    for column in REASON_COLUMNS:
         frame[column] = frame[column].astype("string")  # all-null beyond the top N: keep them text, not null-typed
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 

@@ -118,7 +118,7 @@ def score_features(
     return ranked[leading + [c for c in ranked.columns if c not in leading]]
 
 
-REASON_COLUMNS = ("reasons", "reason_code", "playbook")
+REASON_COLUMNS = ("reasons", "reason_code", "playbook", "context")
 """What :func:`with_reasons` fills in for the customers it explains (null for the others)."""
 
 
@@ -140,7 +140,9 @@ def with_reasons(model: Any, features: pd.DataFrame, ranked: pd.DataFrame, custo
     wanted = pd.Index(list(customer_ids))
     if len(wanted):
         rows = features.drop_duplicates("customer_id").set_index("customer_id").loc[wanted]
-        why = explain(model, rows[list(model.feature_names_in_)].reset_index(drop=True), top=3)
+        # Models trained before they kept their training medians compare against the whole scored population.
+        reference = None if getattr(model, "feature_medians_", None) else features[list(model.feature_names_in_)]
+        why = explain(model, rows[list(model.feature_names_in_)].reset_index(drop=True), top=3, reference=reference)
         position = pd.Index(out["customer_id"]).get_indexer(wanted)
         for column in REASON_COLUMNS:
             reasons.iloc[position, reasons.columns.get_loc(column)] = why[column].to_numpy()

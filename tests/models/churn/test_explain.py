@@ -12,8 +12,19 @@ import pytest
 from retain.contract import CHURN_REASONS
 from retain.errors import InputError
 from retain.models.churn import ChurnModel
-from retain.models.churn.explain import REASONS, Driver, Playbook, ReasonCode, driver_of, explain, reason_for
+from retain.models.churn.context import CONTEXT_FEATURES
+from retain.models.churn.explain import (
+    REASONS,
+    Driver,
+    Playbook,
+    ReasonCode,
+    driver_of,
+    explain,
+    reason_for,
+    signal_of,
+)
 from retain.models.churn.features import feature_columns
+from retain.synth.simulation import DRIVERS
 
 
 def _world(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -96,6 +107,11 @@ def test_top_reason_of_a_customer_whose_logins_fell_60_percent_is_the_usage_one(
     assert (row["reason_code_1"], row["playbook_1"]) == ("disengaged", "re_engagement")
 
 
+def _cause(feature: str) -> tuple[str, str]:
+    rule = REASONS[driver_of(feature)]
+    return str(rule.code), str(rule.playbook)
+
+
 def test_reasons_only_raise_risk_and_follow_the_contributions():
     model, X = _model(), _customers()
     out = explain(model, X, top=3)
@@ -104,10 +120,19 @@ def test_reasons_only_raise_risk_and_follow_the_contributions():
         impacts = [out.loc[customer, f"impact_{i}"] for i in (1, 2, 3)]
         shown = [v for v in impacts if not pd.isna(v)]
         assert all(v > 0 for v in shown) and shown == sorted(shown, reverse=True)
-        # The impact of a driver is the sum of its features' contributions.
+        # A reason's impact is the summed contribution of the features of its cause (drivers with its code and
+        # playbook) whose values are on the risky side for this customer; safe-side features count for nothing.
+        row = X.loc[[customer]]
         for i, value in enumerate(shown, start=1):
-            driver = out.loc[customer, f"driver_{i}"]
-            cols = [c for c in contrib.columns if c != "bias" and driver_of(c) == driver]
+            cause = (out.loc[customer, f"reason_code_{i}"], out.loc[customer, f"playbook_{i}"])
+            cols = [
+                c
+                for c in contrib.columns
+                if c != "bias"
+                and driver_of(c) is not Driver.OTHER
+                and _cause(c) == cause
+                and signal_of(c).risky.of(row, c, model.feature_medians_)[0]
+            ]
             assert value == pytest.approx(contrib.loc[customer, cols].sum())
     # A healthy customer's payment and usage features lower the risk: never among its reasons.
     fine = out.loc["fine", ["driver_1", "driver_2", "driver_3"]].tolist()
@@ -131,7 +156,9 @@ def test_output_columns_and_index():
         "reasons",
         "reason_code",
         "playbook",
+        "context",
     ]
+    assert out.loc["fine", "context"] == "pro plan, customer for 400 days"
 
 
 def test_top_must_be_positive():
@@ -144,10 +171,21 @@ def test_reason_codes_include_the_whole_churn_reason_taxonomy():
     assert set(CHURN_REASONS) <= {str(code) for code in ReasonCode}
 
 
-def test_every_churn_feature_has_a_template():
-    unknown = [f for f in feature_columns() if driver_of(f) is Driver.OTHER]
+def test_every_churn_feature_is_a_signal_of_a_driver_or_static_context():
+    unknown = [f for f in feature_columns() if driver_of(f) is Driver.OTHER and f not in CONTEXT_FEATURES]
     assert unknown == []
     assert driver_of("some_snapshot_column") is Driver.OTHER
+    # Static attributes are in no driver (tenure is early life below 90 days, context after).
+    assert {f for f in CONTEXT_FEATURES if driver_of(f) is not Driver.OTHER} == {"tenure_days"}
+
+
+def test_the_reason_codes_are_the_ones_of_the_true_hazard():
+    # The generator names the cause of each customer-month with these codes; explanations must use the same ones.
+    stated = {rule.code for rule in REASONS.values()}
+    assert set(DRIVERS) <= stated
+    assert REASONS[Driver.PAUSED].code is ReasonCode.NO_LONGER_NEEDED
+    assert REASONS[Driver.ORDER_PROBLEMS].code is ReasonCode.PRODUCT_QUALITY
+    assert REASONS[Driver.NEW_CUSTOMER].code is ReasonCode.EARLY_LIFE
 
 
 def test_registry_codes_and_playbooks():
@@ -283,6 +321,35 @@ def test_registry_codes_and_playbooks():
             "service_recovery",
         ),
         ("days_since_last_order", {"days_since_last_order": 75.2}, "no order for 75 days", "disengaged", "win_back"),
+        (
+            "revenue_90d",
+            {"revenue_90d": 0.0, "orders_90d": 0},
+            "no order in the last 90 days",
+            "disengaged",
+            "win_back",
+        ),
+        (
+            "revenue_90d",
+            {"revenue_90d": 0.0, "orders_90d": 1},
+            "net revenue of 0.00 in the last 90 days",
+            "disengaged",
+            "win_back",
+        ),
+        ("features_used", {"features_used": 0}, "no core feature used", "low_adoption", "onboarding_nudge"),
+        (
+            "login_trend",
+            {"login_trend": 0.0, "login_30d": 0},
+            "no logins in the last 30 days (down 100 % vs the previous 30 days)",
+            "disengaged",
+            "re_engagement",
+        ),
+        (
+            "mrr_change_90d",
+            {"mrr_change_90d": 30.0, "mrr": 79.0},
+            "MRR up 30.00 over 90 days (now 79.00)",
+            "price",
+            "price_offer",
+        ),
         ("paused", {"paused": True}, "subscription paused", "no_longer_needed", "re_engagement"),
         ("tenure_days", {"tenure_days": 20.9}, "customer for 20 days", "early_life", "onboarding_nudge"),
         ("balance", {"balance": 0.0}, "balance = 0", "other", "account_review"),
@@ -291,3 +358,21 @@ def test_registry_codes_and_playbooks():
 def test_sentences_use_the_customers_own_numbers(feature, row, text, code, playbook):
     reason = reason_for(feature, row)
     assert (reason.text, str(reason.code), str(reason.playbook)) == (text, code, playbook)
+
+
+@pytest.mark.parametrize(
+    ("feature", "row", "text"),
+    [
+        ("login_30d", {"login_30d": 3}, "only 3 logins in the last 30 days (typical: 14)"),
+        ("days_since_last_login", {"days_since_last_login": 23.7}, "no login for 23 days (typical: 7 days)"),
+        ("orders", {"orders": 1}, "only 1 order in total (typical: 2.5)"),
+        (
+            "revenue_90d",
+            {"revenue_90d": 0.0, "orders_90d": 0},
+            "no order in the last 90 days (typical revenue: 180.51)",
+        ),
+    ],
+)
+def test_sentences_that_compare_name_the_typical_value(feature, row, text):
+    typical = {"login_30d": 14.0, "days_since_last_login": 7.2, "orders": 2.5, "revenue_90d": 180.51}
+    assert reason_for(feature, row, typical).text == text

@@ -1,6 +1,7 @@
 """Churn prediction: a calibrated LightGBM classifier, the metrics that judge it and the reasons it gives."""
 
 from retain.models.churn.classifier import CALIBRATION_METHODS, ChurnModel
+from retain.models.churn.context import context_of
 from retain.models.churn.evaluate import (
     BacktestResult,
     CVResult,
@@ -14,6 +15,7 @@ from retain.models.churn.evaluate import (
     top_decile_lift,
 )
 from retain.models.churn.explain import REASONS, Playbook, Reason, ReasonCode, explain, reason_for
+from retain.models.churn.reason_agreement import ReasonAgreement, reason_agreement
 
 __all__ = [
     "CALIBRATION_METHODS",
@@ -23,12 +25,15 @@ __all__ = [
     "ChurnModel",
     "Playbook",
     "Reason",
+    "ReasonAgreement",
     "ReasonCode",
     "brier",
     "calibration_table",
+    "context_of",
     "cross_validate",
     "explain",
     "pr_auc",
+    "reason_agreement",
     "reason_for",
     "roc_auc",
     "summary_metrics",

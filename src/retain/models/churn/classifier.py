@@ -19,6 +19,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from retain.errors import InputError, NotFittedError
 from retain.models.churn._layout import FeatureLayout, as_frame
+from retain.models.churn.risky_side import typical_values
 
 __all__ = ["CALIBRATION_METHODS", "ChurnModel"]
 
@@ -78,6 +79,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     booster_ : lightgbm.Booster
         The booster, when there is exactly one (``calibration=None`` or ``ensemble=False``).
     calibrator_ : CalibratedClassifierCV or None
+    feature_medians_ : dict of str to float
+        Median of each numeric feature over the training rows: the typical customer that explanations compare a
+        customer with ("only 3 logins in 30 days (typical: 14)"), from the same population TreeSHAP's
+        contributions are measured against.
     """
 
     def __init__(
@@ -168,6 +173,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.estimators_ = estimators
         self.boosters_ = [estimator.booster_ for estimator in estimators]
         self.calibrator_ = calibrator
+        self.feature_medians_ = typical_values(frame[list(layout.columns)])
         return self
 
     @property

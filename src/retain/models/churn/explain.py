@@ -1,17 +1,33 @@
-"""Churn reasons: the top drivers of each customer's risk, in plain language, with a code and a playbook.
+"""Churn reasons: true statements about a customer that raise their risk, with a code and a playbook.
 
 ``explain(model, X)`` reads the TreeSHAP contributions of :meth:`ChurnModel.contributions` (log-odds, one column
 per feature) and groups the features into **drivers** (usage decline, inactivity, failed payments, complaints...)
-through the registry :data:`REASONS`. A driver's impact is the sum of its features' contributions (related
-features such as ``failed_payments_30d`` and ``failed_payments_90d`` share the credit between them); the drivers
-with the largest *positive* impact — those raising the risk — are the reasons. Each reason is phrased by the
-template of the driver's strongest feature, filled with the customer's own numbers ("logins down 62 % vs the
-previous 30 days", "payment failed twice in the last 90 days"), and carries the driver's :class:`ReasonCode`
-(:mod:`retain.contract.taxonomy`) and the recommended
-:class:`Playbook`.
+through the registry :data:`REASONS`. Each feature of a driver declares its **risky side**
+(:mod:`retain.models.churn.risky_side`): at least one failed payment, logins below the previous 30 days, fewer
+logins than the typical customer, an NPS of 6 or less... A feature counts towards a customer's reasons only when
+the customer's own value is on that side: a positive contribution of "0 refunds" or of growing usage is the
+model comparing the customer with an average, not something that happened to them, so its mass goes nowhere
+(it is not handed to another sentence that would then be false).
 
-Features the registry does not know (e.g. columns of a snapshot table) form the ``other`` driver and are shown
-as ``"<feature> = <value>"``.
+A **reason is one cause**: the drivers sharing a reason code and a playbook (usage decline and inactivity,
+complaints and support tickets) form one, so a cause whose evidence is spread over many correlated features
+(logins, events, trends, days since the last login) is weighed as a whole and does not fill the list twice. A
+reason's impact is the sum of the contributions of its features that are on the risky side; the reasons with the
+largest *positive* impact are shown. Each is phrased by the template of its strongest risky feature with the
+customer's own numbers (:mod:`retain.models.churn.phrases`: "logins down 62 % vs the previous 30 days", "payment
+failed twice in the last 90 days", "only 3 logins in the last 30 days (typical: 14)"), and carries the
+:class:`ReasonCode` (:mod:`retain.contract.taxonomy`) and :class:`Playbook` of its drivers. A customer none of
+whose risky values raises the risk gets no reason: nothing is invented to fill the slot.
+
+Static context — country, plan, price level, billing period, acquisition channel, tenure after early life, and
+any text feature the registry does not know — is never a reason: it is phrased in the separate ``context``
+column (:mod:`retain.models.churn.context`). Numeric features the registry does not know have no declared risky
+side and are never reasons either (:func:`reason_for` still phrases them as ``"<feature> = <value>"``).
+
+The codes are those of the synthetic generator's true hazard (``retain.synth.simulation.DRIVERS``) for the same
+causes: failed payments → ``payment_failed``, complaints and support → ``poor_service``, low NPS/CSAT →
+``dissatisfied``, falling or low activity → ``disengaged``, early life → ``early_life``, a price increase →
+``price``, a pause → ``no_longer_needed``, refunded or canceled orders → ``product_quality``.
 
 Cost: nearly all the time is LightGBM's TreeSHAP inside ``model.contributions`` (measured: 0.7 ms of CPU per
 customer and booster for 150 trees on 10 features; more for bigger models); explain the at-risk shortlist rather
@@ -20,8 +36,7 @@ than every customer.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -31,9 +46,41 @@ import pandas as pd
 
 from retain.contract.taxonomy import Playbook, ReasonCode
 from retain.errors import InputError
-from retain.models.churn.features import DEFAULT_EVENT_TYPES, WINDOWS_DAYS
+from retain.models.churn import phrases as p
+from retain.models.churn.context import CONTEXT_FEATURES, context_of, is_context
+from retain.models.churn.features import WINDOWS_DAYS
+from retain.models.churn.risky_side import (
+    NEVER,
+    RiskySide,
+    above,
+    above_typical,
+    at_least,
+    at_most,
+    below,
+    below_typical,
+    fewer_than_before,
+    is_false,
+    is_true,
+    missing,
+    numbers,
+    on,
+    overdue_against_gap,
+    typical_values,
+)
 
-__all__ = ["REASONS", "Driver", "Playbook", "Reason", "ReasonCode", "ReasonRule", "driver_of", "explain", "reason_for"]
+__all__ = [
+    "REASONS",
+    "Driver",
+    "Playbook",
+    "Reason",
+    "ReasonCode",
+    "ReasonRule",
+    "Signal",
+    "driver_of",
+    "explain",
+    "reason_for",
+    "signal_of",
+]
 
 
 class Driver(StrEnum):
@@ -52,411 +99,187 @@ class Driver(StrEnum):
     PRICE = "price"
     PAUSED = "paused"
     NEW_CUSTOMER = "new_customer"
-    PROFILE = "profile"
     OTHER = "other"
 
 
-Template = Callable[[Mapping[str, Any]], str]
+@dataclass(frozen=True)
+class Signal:
+    """One feature of a driver: how it is phrased and which of its values are a risk."""
 
+    template: p.Template
+    risky: RiskySide
 
-# --------------------------------------------------------------------------- formatting helpers
-def _value(row: Mapping[str, Any], key: str) -> Any:
-    """The row's value of ``key``; ``None`` when absent or null (None, NaN, pandas NA/NaT)."""
-    v = row.get(key)
-    try:
-        return None if v is None or bool(pd.isna(v)) else v
-    except (TypeError, ValueError):  # a list-like value: not null
-        return v
 
-
-def _num(row: Mapping[str, Any], key: str, default: float = 0.0) -> float:
-    v = _value(row, key)
-    return default if v is None else float(v)
-
-
-def _count(n: float, singular: str, plural: str | None = None) -> str:
-    k = round(float(n))
-    return f"{k} {singular if k == 1 else plural or singular + 's'}"
-
-
-def _times(n: float) -> str:
-    k = round(float(n))
-    return {1: "once", 2: "twice"}.get(k, f"{k} times")
-
-
-def _days(d: float) -> str:
-    return _count(math.floor(d), "day")  # elapsed whole days: 9.8 days ago -> 9 days
-
-
-def _percent(share: float) -> str:
-    return f"{round(share * 100)} %"
-
-
-def _money(x: float) -> str:
-    return f"{x:,.2f}"
-
-
-def _generic(feature: str) -> Template:
-    def text(row: Mapping[str, Any]) -> str:
-        v = _value(row, feature)
-        shown = "unknown" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
-        return f"{feature.replace('_', ' ')} = {shown}"
-
-    return text
-
-
-# --------------------------------------------------------------------------- templates per feature
-#: (singular, plural) nouns of the counted event types; ``events`` is every event except failed payments.
-_NOUNS: dict[str, tuple[str, str]] = {
-    "events": ("event", "events"),
-    "login": ("login", "logins"),
-    "feature_used": ("feature use", "feature uses"),
-    "email_open": ("email open", "email opens"),
-    "email_click": ("email click", "email clicks"),
-    "page_view": ("page view", "page views"),
-    "review": ("review", "reviews"),
-    "referral": ("referral", "referrals"),
-}
-_KINDS = ("events", *DEFAULT_EVENT_TYPES)
-
-
-def _trend(kind: str) -> Template:
-    singular, plural = _NOUNS[kind]
-    subject = "activity" if kind == "events" else plural
-
-    def text(row: Mapping[str, Any]) -> str:
-        ratio = _value(row, f"{kind}_trend")
-        if ratio is None:  # nothing in the previous 30 days to compare with
-            recent = _num(row, f"{kind}_30d")
-            if recent == 0:
-                return f"no {plural} in the last 60 days"
-            return f"{_count(recent, singular, plural)} in the last 30 days and none in the 30 before"
-        if ratio < 1:
-            return f"{subject} down {_percent(1 - ratio)} vs the previous 30 days"
-        if ratio > 1:
-            return f"{subject} up {_percent(ratio - 1)} vs the previous 30 days"
-        return f"{subject} unchanged vs the previous 30 days"
-
-    return text
-
-
-def _slow_trend(row: Mapping[str, Any]) -> str:
-    ratio = _value(row, "events_trend_90d")
-    if ratio is None:
-        return "no activity in the 60 days before the last 30"
-    direction = "down" if ratio < 1 else "up"
-    return f"activity {direction} {_percent(abs(1 - ratio))} vs the average month before"
-
-
-def _window(kind: str, window: int) -> Template:
-    singular, plural = _NOUNS[kind]
-
-    def text(row: Mapping[str, Any]) -> str:
-        n = _num(row, f"{kind}_{window}d")
-        if n == 0:
-            return f"no {plural} in the last {window} days"
-        return f"only {_count(n, singular, plural)} in the last {window} days"
-
-    return text
-
-
-def _since(key: str, what: str, never: str) -> Template:
-    def text(row: Mapping[str, Any]) -> str:
-        d = _value(row, key)
-        return never if d is None else f"no {what} for {_days(d)}"
-
-    return text
-
-
-def _failed(window: int) -> Template:
-    def text(row: Mapping[str, Any]) -> str:
-        n = _num(row, f"failed_payments_{window}d")
-        if n == 0:
-            return f"no failed payment in the last {window} days"
-        return f"payment failed {_times(n)} in the last {window} days"
-
-    return text
-
-
-def _open_complaints(row: Mapping[str, Any]) -> str:
-    n = _num(row, "open_complaints")
-    if n == 0:
-        return _complaints_in(90)(row)
-    age = _value(row, "oldest_open_complaint_days")
-    if n == 1:
-        return "1 complaint unresolved" + ("" if age is None else f" for {_days(age)}")
-    return f"{_count(n, 'complaint')} unresolved" + ("" if age is None else f", the oldest for {_days(age)}")
-
-
-def _complaints_in(window: int | None) -> Template:
-    key = "complaints" if window is None else f"complaints_{window}d"
-    period = "in total" if window is None else f"in the last {window} days"
-
-    def text(row: Mapping[str, Any]) -> str:
-        return f"{_count(_num(row, key), 'complaint')} {period}"
-
-    return text
-
-
-def _tickets(key: str, period: str) -> Template:
-    def text(row: Mapping[str, Any]) -> str:
-        return f"{_count(_num(row, key), 'support ticket')} {period}"
-
-    return text
-
-
-def _repeated(row: Mapping[str, Any]) -> str:
-    n = _num(row, "repeated_tickets_90d")
-    return f"{_count(n, 'repeat ticket')} on an already raised topic in the last 90 days"
-
-
-def _ticket_rating(row: Mapping[str, Any]) -> str:
-    v = _value(row, "ticket_satisfaction")
-    return "no support rating given" if v is None else f"support rated {float(v):.1f} of 5"
-
-
-def _nps(row: Mapping[str, Any]) -> str:
-    v = _value(row, "nps_latest")
-    if v is None:
-        return "no NPS answer"
-    group = "detractor" if v <= 6 else "passive" if v <= 8 else "promoter"
-    return f"NPS {round(float(v))} ({group})"
-
-
-def _csat(row: Mapping[str, Any]) -> str:
-    v = _value(row, "csat_latest")
-    return "no CSAT answer" if v is None else f"CSAT {round(float(v))} of 5"
-
-
-def _change(survey: str, unit: str) -> Template:
-    def text(row: Mapping[str, Any]) -> str:
-        v = _value(row, f"{survey}_change")
-        if v is None:
-            return f"only one {survey.upper()} answer so far"
-        if v == 0:
-            return f"{survey.upper()} unchanged since the previous answer"
-        word = "fell" if v < 0 else "rose"
-        return f"{survey.upper()} {word} by {_count(abs(v), unit)} since the previous answer"
-
-    return text
-
-
-def _renewal(row: Mapping[str, Any]) -> str:
-    d = _value(row, "days_to_renewal")
-    if d is None:
-        return "no running subscription to renew"
-    trend = _value(row, "events_trend")
-    falling = " and usage falling" if trend is not None and trend < 1 else ""
-    return f"renewal in {_count(math.ceil(d), 'day')}{falling}"
-
-
-def _in_period(row: Mapping[str, Any]) -> str:
-    return f"{_days(_num(row, 'days_in_period'))} into the current billing period"
-
-
-def _billing(row: Mapping[str, Any]) -> str:
-    v = _value(row, "billing_period_months")
-    return "no billing period" if v is None else f"billed every {_count(v, 'month')}"
-
-
-def _never_used(row: Mapping[str, Any]) -> str:
-    never = _num(row, "features_never_used")
-    core = never + _num(row, "features_used")
-    return f"{round(never)} of {_count(core, 'core feature')} never used"
-
-
-def _used(row: Mapping[str, Any]) -> str:
-    return f"only {_count(_num(row, 'features_used'), 'core feature')} used"
-
-
-def _discount(row: Mapping[str, Any]) -> str:
-    return f"{_percent(_num(row, 'discount_share'))} of orders used a discount code"
-
-
-def _mrr_change(row: Mapping[str, Any]) -> str:
-    v = _num(row, "mrr_change_90d")
-    if v < 0:
-        return f"MRR down {_money(-v)} over 90 days (downgrade)"
-    if v > 0:
-        return f"MRR up {_money(v)} over 90 days"
-    return "MRR unchanged over 90 days"
-
-
-def _bad_orders(window: int) -> Template:
-    def text(row: Mapping[str, Any]) -> str:
-        n = _num(row, f"bad_orders_{window}d")
-        return f"{_count(n, 'order')} refunded or canceled in the last {window} days"
-
-    return text
-
-
-def _last_order(row: Mapping[str, Any]) -> str:
-    d = _value(row, "days_since_last_order")
-    return "no completed order yet" if d is None else f"no order for {_days(d)}"
-
-
-def _orders_90d(row: Mapping[str, Any]) -> str:
-    n = _num(row, "orders_90d")
-    return "no order in the last 90 days" if n == 0 else f"only {_count(n, 'order')} in the last 90 days"
-
-
-def _flag(key: str, yes: str, no: str) -> Template:
-    def text(row: Mapping[str, Any]) -> str:
-        return yes if _value(row, key) else no
-
-    return text
-
-
-# --------------------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class ReasonRule:
-    """One driver: its features (each with a sentence template), reason code and recommended playbook."""
+    """One driver: its reason code, recommended playbook and features (:class:`Signal` by feature name)."""
 
     code: ReasonCode
     playbook: Playbook
-    templates: Mapping[str, Template]
+    signals: Mapping[str, Signal]
 
 
-_ACTIVITY_TREND = {f"{kind}_trend": _trend(kind) for kind in _KINDS} | {"events_trend_90d": _slow_trend}
-_ACTIVITY_WINDOWS = {f"{kind}_{w}d": _window(kind, w) for kind in _KINDS for w in WINDOWS_DAYS}
+def _observed_for(days: int) -> RiskySide:
+    """The customer was a customer for the whole window: "only 2 logins in 90 days" says nothing of someone who
+    signed up 40 days ago (whose young age is the early-life reason). Tables without a tenure are not checked."""
+    return on("tenure_days", at_least(days), absent=True)
+
+
+def _declined(kind: str) -> RiskySide:
+    """A trend below 1, or no previous activity to compare with and none now either, over 60 days of tenure."""
+    return (below(1) | (missing() & on(f"{kind}_30d", at_most(0)))) & _observed_for(60)
+
+
+def _mrr_increase(X: pd.DataFrame, feature: str, typical: Mapping[str, float]) -> np.ndarray:
+    # MRR up while the customer already paid 90 days ago: a new or resumed subscription is not a price increase.
+    change, now = numbers(X, feature), numbers(X, "mrr")
+    with np.errstate(invalid="ignore"):
+        return (change > 0) & (now - change > 0)
+
+
+def _signals(**by_feature: tuple[p.Template, RiskySide]) -> dict[str, Signal]:
+    return {feature: Signal(template, side) for feature, (template, side) in by_feature.items()}
+
+
+_TRENDS = {f"{kind}_trend": Signal(p.trend(kind), _declined(kind)) for kind in p.KINDS} | {
+    "events_trend_90d": Signal(p.slow_trend, _declined("events") & _observed_for(90))
+}
+_WINDOWS = {
+    f"{kind}_{w}d": Signal(p.window(kind, w), below_typical() & _observed_for(w))
+    for kind in p.KINDS
+    for w in WINDOWS_DAYS
+}
+_SEEN_RECENTLY = _signals(
+    days_since_last_login=(p.since("days_since_last_login", "login", "never logged in"), above_typical(missing=True)),
+    days_since_last_event=(
+        p.since("days_since_last_event", "activity", "no activity recorded"),
+        above_typical(missing=True),
+    ),
+)
+_UNHAPPY = below(4)  # CSAT: 4 and 5 of 5 are "satisfied" (DESIGN.md §4)
 
 REASONS: dict[Driver, ReasonRule] = {
-    Driver.USAGE_DECLINE: ReasonRule(ReasonCode.DISENGAGED, Playbook.RE_ENGAGEMENT, _ACTIVITY_TREND),
-    Driver.INACTIVITY: ReasonRule(
-        ReasonCode.DISENGAGED,
-        Playbook.RE_ENGAGEMENT,
-        {
-            "days_since_last_login": _since("days_since_last_login", "login", "never logged in"),
-            "days_since_last_event": _since("days_since_last_event", "activity", "no activity recorded"),
-            **_ACTIVITY_WINDOWS,
-        },
-    ),
+    Driver.USAGE_DECLINE: ReasonRule(ReasonCode.DISENGAGED, Playbook.RE_ENGAGEMENT, _TRENDS),
+    Driver.INACTIVITY: ReasonRule(ReasonCode.DISENGAGED, Playbook.RE_ENGAGEMENT, _SEEN_RECENTLY | _WINDOWS),
     Driver.ORDERING: ReasonRule(
         ReasonCode.DISENGAGED,
         Playbook.WIN_BACK,
-        {
-            "days_since_last_order": _last_order,
-            "orders_90d": _orders_90d,
-            "orders_prev_90d": lambda r: (
-                f"{_count(_num(r, 'orders_prev_90d'), 'order')} in the 90 days before the last 90"
-            ),
-            "typical_order_gap_days": lambda r: (
-                "only one order so far"
-                if _value(r, "typical_order_gap_days") is None
-                else f"orders every {_days(_num(r, 'typical_order_gap_days'))} on average"
-            ),
-            "orders": lambda r: f"{_count(_num(r, 'orders'), 'order')} in total",
-            "revenue": lambda r: f"revenue of {_money(_num(r, 'revenue'))} to date",
-            "revenue_90d": lambda r: f"revenue of {_money(_num(r, 'revenue_90d'))} in the last 90 days",
-            "aov": lambda r: f"average order value {_money(_num(r, 'aov'))}",
-        },
+        _signals(
+            # A missing date is "no completed order yet", which a subscriber without add-ons is; not a risk.
+            days_since_last_order=(p.last_order, above_typical()),
+            orders_90d=(p.orders_90d, below_typical() & _observed_for(90)),
+            orders_prev_90d=(p.orders_falling, fewer_than_before()),  # the customer's own order rhythm slowed
+            typical_order_gap_days=(p.overdue, overdue_against_gap(2.0)),  # twice their usual gap and no order
+            orders=(p.orders, below_typical()),  # few orders so far: a one-time buyer at any age
+            revenue_90d=(p.revenue_90d, below_typical() & _observed_for(90)),
+            revenue=(p.revenue, NEVER),  # what the customer is worth, not what they do
+            aov=(p.aov, NEVER),
+        ),
     ),
     Driver.FAILED_PAYMENTS: ReasonRule(
         ReasonCode.PAYMENT_FAILED,
         Playbook.DUNNING,
-        {"failed_payments_30d": _failed(30), "failed_payments_90d": _failed(90)},
+        _signals(failed_payments_30d=(p.failed(30), at_least(1)), failed_payments_90d=(p.failed(90), at_least(1))),
     ),
     Driver.COMPLAINTS: ReasonRule(
         ReasonCode.POOR_SERVICE,
         Playbook.SERVICE_RECOVERY,
-        {
-            "open_complaints": _open_complaints,
-            "oldest_open_complaint_days": _open_complaints,
-            "complaints": _complaints_in(None),
-            "complaints_30d": _complaints_in(30),
-            "complaints_90d": _complaints_in(90),
-        },
+        _signals(
+            open_complaints=(p.open_complaints, at_least(1)),
+            oldest_open_complaint_days=(p.open_complaints, on("open_complaints", at_least(1))),
+            complaints=(p.complaints_in(None), at_least(1)),
+            complaints_30d=(p.complaints_in(30), at_least(1)),
+            complaints_90d=(p.complaints_in(90), at_least(1)),
+        ),
     ),
     Driver.SUPPORT_TICKETS: ReasonRule(
         ReasonCode.POOR_SERVICE,
         Playbook.SERVICE_RECOVERY,
-        {
-            "open_tickets": _tickets("open_tickets", "open"),
-            "tickets": _tickets("tickets", "in total"),
-            "tickets_30d": _tickets("tickets_30d", "in the last 30 days"),
-            "tickets_90d": _tickets("tickets_90d", "in the last 90 days"),
-            "repeated_tickets_90d": _repeated,
-            "ticket_satisfaction": _ticket_rating,
-            "days_since_last_ticket": lambda r: (
-                "no support ticket yet"
-                if _value(r, "days_since_last_ticket") is None
-                else f"last support ticket {_days(_num(r, 'days_since_last_ticket'))} ago"
-            ),
-        },
+        _signals(
+            open_tickets=(p.tickets("open_tickets", "open"), at_least(1)),
+            tickets=(p.tickets_total, at_least(1) & above_typical()),
+            tickets_30d=(p.tickets("tickets_30d", "in the last 30 days"), at_least(1)),
+            tickets_90d=(p.tickets("tickets_90d", "in the last 90 days"), at_least(1)),
+            repeated_tickets_90d=(p.repeated, at_least(1)),
+            ticket_satisfaction=(p.ticket_rating, _UNHAPPY),
+            days_since_last_ticket=(p.last_ticket, NEVER),  # recent tickets are counted by tickets_30d
+        ),
     ),
     Driver.ORDER_PROBLEMS: ReasonRule(
         ReasonCode.PRODUCT_QUALITY,
         Playbook.SERVICE_RECOVERY,
-        {"bad_orders_30d": _bad_orders(30), "bad_orders_90d": _bad_orders(90)},
+        _signals(bad_orders_30d=(p.bad_orders(30), at_least(1)), bad_orders_90d=(p.bad_orders(90), at_least(1))),
     ),
     Driver.LOW_SATISFACTION: ReasonRule(
         ReasonCode.DISSATISFIED,
         Playbook.SERVICE_RECOVERY,
-        {
-            "nps_latest": _nps,
-            "nps_change": _change("nps", "point"),
-            "days_since_nps": _since("days_since_nps", "NPS answer", "never answered an NPS survey"),
-            "csat_latest": _csat,
-            "csat_change": _change("csat", "point"),
-            "days_since_csat": _since("days_since_csat", "CSAT answer", "never answered a CSAT survey"),
-        },
+        _signals(
+            nps_latest=(p.nps, at_most(6)),  # detractors (DESIGN.md §4)
+            nps_change=(p.change("nps"), below(0) & on("nps_latest", at_most(8))),  # fell, and not a promoter now
+            days_since_nps=(p.since("days_since_nps", "NPS answer", "never answered an NPS survey"), NEVER),
+            csat_latest=(p.csat, _UNHAPPY),
+            csat_change=(p.change("csat"), below(0) & on("csat_latest", _UNHAPPY)),
+            days_since_csat=(p.since("days_since_csat", "CSAT answer", "never answered a CSAT survey"), NEVER),
+        ),
     ),
     Driver.RENEWAL: ReasonRule(
         ReasonCode.RENEWAL_RISK,
         Playbook.RENEWAL_CHECK_IN,
-        {"days_to_renewal": _renewal, "days_in_period": _in_period, "billing_period_months": _billing},
+        _signals(
+            # A monthly plan renews every month: only a longer term coming up for renewal is a decision point.
+            days_to_renewal=(p.renewal, at_most(30) & on("billing_period_months", above(1))),
+            days_in_period=(p.in_period, NEVER),
+        ),
     ),
     Driver.LOW_ADOPTION: ReasonRule(
         ReasonCode.LOW_ADOPTION,
         Playbook.ONBOARDING_NUDGE,
-        {"features_never_used": _never_used, "features_used": _used},
+        _signals(features_never_used=(p.never_used, above_typical()), features_used=(p.used, below_typical())),
     ),
     Driver.PRICE: ReasonRule(
         ReasonCode.PRICE,
         Playbook.PRICE_OFFER,
-        {
-            "discount_share": _discount,
-            "mrr_change_90d": _mrr_change,
-            "mrr": lambda r: f"MRR {_money(_num(r, 'mrr'))}",
-            "plan": lambda r: f"on the {_value(r, 'plan') or 'unknown'} plan",
-        },
+        _signals(
+            mrr_change_90d=(p.mrr_change, RiskySide("> 0 while paying 90 days ago", _mrr_increase)),
+            discount_share=(p.discount, NEVER),  # buying on discount is a habit, not a change in price
+        ),
     ),
     Driver.PAUSED: ReasonRule(
         ReasonCode.NO_LONGER_NEEDED,
         Playbook.RE_ENGAGEMENT,
-        {
-            "paused": _flag("paused", "subscription paused", "subscription not paused"),
-            "pauses": lambda r: f"paused {_times(_num(r, 'pauses'))} so far" if _num(r, "pauses") else "never paused",
-            "subscribed": _flag("subscribed", "subscription running", "no running subscription"),
-            "subscription_periods": lambda r: f"{_count(_num(r, 'subscription_periods'), 'subscription period')}",
-        },
+        _signals(
+            paused=(p.flag("paused", "subscription paused", "subscription not paused"), is_true()),
+            pauses=(p.pauses, at_least(1)),
+            subscribed=(p.flag("subscribed", "subscription running", "no running subscription"), is_false()),
+            subscription_periods=(p.periods, NEVER),
+        ),
     ),
     Driver.NEW_CUSTOMER: ReasonRule(
         ReasonCode.EARLY_LIFE,
         Playbook.ONBOARDING_NUDGE,
-        {
-            "tenure_days": lambda r: f"customer for {_days(_num(r, 'tenure_days'))}",
-            "subscription_days": lambda r: f"subscribed for {_days(_num(r, 'subscription_days'))}",
-        },
-    ),
-    Driver.PROFILE: ReasonRule(
-        ReasonCode.OTHER,
-        Playbook.ACCOUNT_REVIEW,
-        {
-            "acquisition_channel": lambda r: f"acquired via {_value(r, 'acquisition_channel') or 'an unknown channel'}",
-            "country": lambda r: f"based in {_value(r, 'country') or 'an unknown country'}",
-        },
+        _signals(
+            tenure_days=(p.tenure("tenure_days", "customer"), below(p.EARLY_LIFE_DAYS)),
+            subscription_days=(p.tenure("subscription_days", "subscribed"), below(p.EARLY_LIFE_DAYS)),
+        ),
     ),
     Driver.OTHER: ReasonRule(ReasonCode.OTHER, Playbook.ACCOUNT_REVIEW, {}),
 }
-"""Registry: driver → reason code, playbook and the sentence template of each of its features."""
+"""Registry: driver → reason code, playbook and, per feature, its sentence template and risky side. Static
+context (:data:`retain.models.churn.context.CONTEXT_FEATURES`) is in no driver."""
 
-_FEATURE_DRIVER: dict[str, Driver] = {feature: driver for driver, rule in REASONS.items() for feature in rule.templates}
+_FEATURE_DRIVER: dict[str, Driver] = {feature: driver for driver, rule in REASONS.items() for feature in rule.signals}
 
 
 def driver_of(feature: str) -> Driver:
-    """The driver a feature belongs to (``Driver.OTHER`` for features the registry does not know)."""
+    """The driver a feature belongs to (``Driver.OTHER`` for static context and features the registry does not
+    know)."""
     return _FEATURE_DRIVER.get(feature, Driver.OTHER)
+
+
+def signal_of(feature: str) -> Signal:
+    """The feature's template and risky side; features of no driver have the generic template and no risky side."""
+    rule = REASONS[driver_of(feature)]
+    return rule.signals.get(feature) or Signal(p.generic(feature), NEVER)
 
 
 @dataclass(frozen=True)
@@ -470,8 +293,11 @@ class Reason:
     playbook: Playbook
 
 
-def reason_for(feature: str, row: Mapping[str, Any]) -> Reason:
+def reason_for(feature: str, row: Mapping[str, Any], typical: Mapping[str, float] | None = None) -> Reason:
     """Phrase ``feature`` for a customer whose feature values are ``row``.
+
+    This phrases whatever value the row holds; whether it is a reason at all is :func:`explain`'s decision
+    (the feature's risky side).
 
     Parameters
     ----------
@@ -479,20 +305,55 @@ def reason_for(feature: str, row: Mapping[str, Any]) -> Reason:
         A feature column (one of ``churn_features``, or any other name: the generic template is used).
     row : Mapping[str, Any]
         The customer's feature values.
+    typical : Mapping[str, float], optional
+        The population's typical value per feature, named in sentences that compare ("(typical: 14)").
 
     Returns
     -------
     Reason
+
+    Raises
+    ------
+    InputError
+        When ``feature`` is static context (country, plan, ...), which is never a reason.
     """
+    if feature in CONTEXT_FEATURES and feature not in _FEATURE_DRIVER:
+        raise InputError(
+            f"{feature!r} is static context (who the customer is), never a reason with a playbook; "
+            "explain() shows it in the context column."
+        )
     driver = driver_of(feature)
     rule = REASONS[driver]
-    template = rule.templates.get(feature) or _generic(feature)
-    return Reason(driver, feature, template(row), rule.code, rule.playbook)
+    return Reason(driver, feature, signal_of(feature).template(row, typical or {}), rule.code, rule.playbook)
 
 
 # --------------------------------------------------------------------------- explain
-def explain(model: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
-    """Top reasons raising each customer's churn risk.
+def _cause(driver: Driver) -> tuple[ReasonCode, Playbook] | None:
+    """The cause a driver's features speak for (its code and playbook); ``None`` for features of no driver."""
+    if driver is Driver.OTHER:
+        return None
+    rule = REASONS[driver]
+    return rule.code, rule.playbook
+
+
+def _typical(model: Any, X: pd.DataFrame, reference: Mapping[str, float] | pd.DataFrame | None) -> dict[str, float]:
+    if isinstance(reference, pd.DataFrame):
+        return typical_values(reference)
+    if reference is not None:
+        return dict(reference)
+    learned = getattr(model, "feature_medians_", None)
+    # Models saved before the medians were learned: the rows being explained are the only population at hand.
+    return dict(learned) if learned is not None else typical_values(X)
+
+
+def explain(
+    model: Any,
+    X: pd.DataFrame,
+    *,
+    top: int = 3,
+    reference: Mapping[str, float] | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Top reasons raising each customer's churn risk, each a true statement about the customer.
 
     Parameters
     ----------
@@ -501,32 +362,48 @@ def explain(model: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     X : pandas.DataFrame
         The customers' feature table, as passed to ``predict_proba``.
     top : int, default 3
-        Reasons per customer (fewer when fewer drivers raise the risk).
+        Reasons per customer (fewer when fewer causes raise the risk with risky values).
+    reference : Mapping[str, float] or pandas.DataFrame, optional
+        The typical value of each numeric feature, or a population to take the medians of. Default: the
+        model's ``feature_medians_`` (its training rows), else the medians of ``X``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``X``. For ``i`` in ``1..top``: ``reason_i`` (sentence), ``reason_code_i``, ``playbook_i``,
-        ``driver_i`` and ``impact_i`` (the driver's summed contribution in log-odds, > 0); null when the customer
-        has fewer reasons. Then ``reasons`` (the sentences joined by ``"; "``), ``reason_code`` and ``playbook``
-        (those of the top reason).
+        ``driver_i`` (the driver of the sentence's feature) and ``impact_i`` (the summed contribution in log-odds
+        of the cause's features on the risky side, > 0); null when the customer has fewer reasons. Then
+        ``reasons`` (the sentences joined by ``"; "``; ``""`` when there is none), ``reason_code`` and
+        ``playbook`` (those of the top reason), and ``context`` (static attributes, never reasons:
+        ``"business plan, billed monthly, DE"``).
     """
     if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
         raise InputError(f"top must be a positive integer; got {top!r}.")
     if not isinstance(X, pd.DataFrame):
         raise InputError(f"X must be a pandas DataFrame (the feature table); got {type(X).__name__}.")
+    typical = _typical(model, X, reference)
     contrib = model.contributions(X).drop(columns="bias")
-    drivers = [driver_of(str(col)) for col in contrib.columns]
-    impact = contrib.T.groupby(drivers, sort=False).sum().T  # customers × drivers
+    features = np.array([str(col) for col in contrib.columns], dtype=object)
+    # One reason per cause: drivers sharing a code and a playbook (usage decline and inactivity, complaints and
+    # support tickets) are one reason, else the same cause would fill the list twice with its mass split.
+    cause_of = [_cause(driver_of(f)) for f in features]
+    groups = [c for c in dict.fromkeys(cause_of) if c is not None]
+    causes = np.array([-1 if c is None else groups.index(c) for c in cause_of], dtype=int)
+    # customers × features: the contributions whose feature states something true and risky about the customer.
+    risky = np.zeros((len(X), len(features)), dtype=bool)
+    for k, feature in enumerate(features):
+        risky[:, k] = signal_of(feature).risky.of(X, feature, typical)
     values = contrib.to_numpy()
-    leading: dict[Driver, np.ndarray] = {}
-    for driver in impact.columns:
-        cols = np.flatnonzero(np.array(drivers) == driver)
-        leading[driver] = contrib.columns[cols][np.argmax(values[:, cols], axis=1)].to_numpy()
+    kept = np.where(risky, values, 0.0)
+    strongest = np.where(risky, values, -np.inf)
+    impacts = np.zeros((len(X), len(groups)))
+    leading = np.empty((len(X), len(groups)), dtype=object)
+    for j in range(len(groups)):
+        cols = causes == j
+        impacts[:, j] = kept[:, cols].sum(axis=1)
+        leading[:, j] = features[cols][np.argmax(strongest[:, cols], axis=1)]
+    order = np.argsort(-impacts, axis=1, kind="stable")[:, :top]
 
-    order = np.argsort(-impact.to_numpy(), axis=1, kind="stable")[:, :top]
-    names = np.array(impact.columns)
-    impacts = impact.to_numpy()
     rows = X.to_dict("records")
     records = []
     for i, row in enumerate(rows):
@@ -535,13 +412,12 @@ def explain(model: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
         for rank, j in enumerate(order[i], start=1):
             if not impacts[i, j] > 0:
                 break
-            driver = Driver(names[j])
-            reason = reason_for(str(leading[driver][i]), row)
+            reason = reason_for(str(leading[i, j]), row, typical)
             record |= {
                 f"reason_{rank}": reason.text,
                 f"reason_code_{rank}": str(reason.code),
                 f"playbook_{rank}": str(reason.playbook),
-                f"driver_{rank}": str(driver),
+                f"driver_{rank}": str(reason.driver),
                 f"impact_{rank}": float(impacts[i, j]),
             }
             texts.append(reason.text)
@@ -555,6 +431,8 @@ def explain(model: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     )
     out["reason_code"] = out["reason_code_1"]
     out["playbook"] = out["playbook_1"]
+    unknown_text = [f for f in features if f not in CONTEXT_FEATURES and f not in _FEATURE_DRIVER and is_context(f, X)]
+    out["context"] = context_of(X, extra=unknown_text)
     return out
 
 
