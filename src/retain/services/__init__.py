@@ -10,6 +10,7 @@ service            use case
 ``refresh``        every mart into a new snapshot, current together with its profiles
 ``train``          the churn model: dataset, temporal backtest, final fit, new version
 ``score``          every customer of the model's population ranked by expected loss
+``at_risk``        the list a team works from: filtered (risk, segment, reason), explained, with contacts
 ``customer_360``   one customer's profile, segments and timeline
 ``metrics`` …      views of the current snapshot: KPIs, cohorts, segments
 ``status``         what the workspace holds
@@ -21,6 +22,7 @@ from retain.marts.registry import MartName
 from retain.marts.snapshot import Snapshot
 from retain.marts.views import CohortView, cohort_view, metrics_view, segments_view
 from retain.services.analytics import SnapshotView, cohorts, metrics, segments
+from retain.services.at_risk import AtRiskList, at_risk
 from retain.services.customers import Customer360, customer_360
 from retain.services.models import current_model_version, model_metadata, model_versions
 from retain.services.refresh import RefreshProgress, RefreshResult, refresh
@@ -31,6 +33,7 @@ from retain.services.training import TrainResult, churn_registry, train
 
 __all__ = [
     "AT_RISK_COLUMNS",
+    "AtRiskList",
     "CohortView",
     "Customer360",
     "MartName",
@@ -42,6 +45,7 @@ __all__ = [
     "TableSummary",
     "TrainResult",
     "WorkspaceStatus",
+    "at_risk",
     "churn_registry",
     "cohort_view",
     "cohorts",

@@ -41,6 +41,8 @@ class Scored:
     model_version: str
     business_model: BusinessModel
     horizon_days: int
+    features: pd.DataFrame
+    """The point-in-time features of the scored customers (what their reasons are computed from)."""
 
 
 def score_facts(
@@ -86,7 +88,7 @@ def score_facts(
         orders = facts.backend.to_pyarrow(facts.tables[str(TableName.ORDERS)]).to_pandas()
         value = commerce_value_if_retained(orders, features["customer_id"], as_of=at)
     ranked = score_features(model, features, business_model=kind, commerce_value=value, health_settings=health, top=top)
-    return Scored(ranked, at, metadata.version, kind, int(metadata.horizon_days))
+    return Scored(ranked, at, metadata.version, kind, int(metadata.horizon_days), features)
 
 
 def score(
