@@ -206,8 +206,9 @@ class MartsStore:
         """Delete what killed refreshes left behind (``.tmp-*``); call under the refresh lock."""
         return remove_temporaries(self.root)
 
-    def prune(self, keep: int, *, current: str | None) -> list[str]:
-        """Delete all but the ``keep`` newest-created snapshots; ``current`` always stays.
+    def prune(self, keep: int, *, current: str | None, previous: str | None = None) -> list[str]:
+        """Delete all but the ``keep`` newest-created snapshots; ``current`` and ``previous`` (what ``retain
+        changes`` compares it with) always stay.
 
         Returns
         -------
@@ -217,7 +218,7 @@ class MartsStore:
         if keep < 1:
             raise InputError(f"keep must be at least 1 (the current snapshot), got {keep}.")
         snapshots = self.snapshots()
-        kept = {s.id for s in snapshots[-keep:]} | ({current} if current else set())
+        kept = {s.id for s in snapshots[-keep:]} | {name for name in (current, previous) if name}
         deleted = []
         for snapshot in snapshots:
             if snapshot.id not in kept:

@@ -13,6 +13,7 @@ service            use case
 ``at_risk``        the list a team works from: filtered (risk, segment, reason), explained, with contacts
 ``customer_360``   one customer's profile, segments and timeline
 ``metrics`` …      views of the current snapshot: KPIs, cohorts, segments
+``changes``        what changed since the previous snapshot (newly at risk, moves, KPI deltas)
 ``status``         what the workspace holds
 =================  ==============================================================================
 """
@@ -23,6 +24,7 @@ from retain.marts.snapshot import Snapshot
 from retain.marts.views import CohortView, cohort_view, metrics_view, segments_view
 from retain.services.analytics import SnapshotView, cohorts, metrics, segments
 from retain.services.at_risk import AtRiskList, at_risk
+from retain.services.changes import Changes, changes
 from retain.services.customers import Customer360, customer_360
 from retain.services.models import current_model_version, model_metadata, model_versions
 from retain.services.refresh import RefreshProgress, RefreshResult, refresh
@@ -34,6 +36,7 @@ from retain.services.training import TrainResult, churn_registry, train
 __all__ = [
     "AT_RISK_COLUMNS",
     "AtRiskList",
+    "Changes",
     "CohortView",
     "Customer360",
     "MartName",
@@ -46,6 +49,7 @@ __all__ = [
     "TrainResult",
     "WorkspaceStatus",
     "at_risk",
+    "changes",
     "churn_registry",
     "cohort_view",
     "cohorts",

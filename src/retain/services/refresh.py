@@ -44,6 +44,7 @@ from retain.services.training import churn_registry
 from retain.state.db import describe_database_error, is_database_error
 from retain.state.locks import LockName
 from retain.state.profiles import SEGMENTS, ProfileWrite, write_profiles
+from retain.state.workspace_row import current_snapshot as current_snapshot_row
 from retain.state.workspace_row import switch_snapshot
 from retain.workspace import Workspace
 
@@ -222,7 +223,11 @@ def refresh(
                 f"{describe_database_error(error)}. Nothing changed: {still}. Fix the cause and run "
                 "`retain refresh` again."
             ) from None
-        pruned = store.prune(settings.keep_snapshots, current=snapshot.id)
+        with ws.connect() as connection:
+            row = current_snapshot_row(connection)
+        pruned = store.prune(
+            settings.keep_snapshots, current=snapshot.id, previous=row.previous_snapshot_id if row else None
+        )
     if progress is not None:
         progress("done", len(MARTS), len(MARTS))
     return RefreshResult(

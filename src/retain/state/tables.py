@@ -165,6 +165,7 @@ workspace = sa.Table(
     sa.Column("snapshot_id", sa.String(64), nullable=True),
     sa.Column("snapshot_as_of", UTCDateTime, nullable=True),
     sa.Column("switched_at", UTCDateTime, nullable=True),
+    sa.Column("previous_snapshot_id", sa.String(64), nullable=True),  # current before the last switch
 )
 
 PROFILE_INDEXES = ("lifecycle_state", "rfm_segment", "risk_rank", "band")

@@ -25,11 +25,12 @@ __all__ = ["CurrentSnapshot", "claim_database", "current_snapshot", "switch_snap
 
 @dataclass(frozen=True)
 class CurrentSnapshot:
-    """The current marts snapshot as the state database records it."""
+    """The current marts snapshot as the state database records it, and the one current before it."""
 
     snapshot_id: str
     as_of: datetime
     switched_at: datetime
+    previous_snapshot_id: str | None = None
 
 
 def claim_database(connection: sa.Connection, *, workspace_id: str, path: str, now: datetime, database: str) -> None:
@@ -81,17 +82,30 @@ def _slug(path: str) -> str:
 def current_snapshot(connection: sa.Connection) -> CurrentSnapshot | None:
     """The current marts snapshot, or ``None`` before the first refresh."""
     row = connection.execute(
-        sa.select(workspace.c.snapshot_id, workspace.c.snapshot_as_of, workspace.c.switched_at)
+        sa.select(
+            workspace.c.snapshot_id,
+            workspace.c.snapshot_as_of,
+            workspace.c.switched_at,
+            workspace.c.previous_snapshot_id,
+        )
     ).first()
     if row is None or row.snapshot_id is None:
         return None
-    return CurrentSnapshot(row.snapshot_id, row.snapshot_as_of, row.switched_at)
+    return CurrentSnapshot(row.snapshot_id, row.snapshot_as_of, row.switched_at, row.previous_snapshot_id)
 
 
 def switch_snapshot(connection: sa.Connection, *, snapshot_id: str, as_of: datetime, now: datetime) -> None:
     """Make ``snapshot_id`` current (call in the transaction that writes its profiles)."""
     updated = connection.execute(
-        workspace.update().values(snapshot_id=snapshot_id, snapshot_as_of=as_of, switched_at=now)
+        workspace.update().values(
+            previous_snapshot_id=sa.case(
+                (workspace.c.snapshot_id == snapshot_id, workspace.c.previous_snapshot_id),
+                else_=workspace.c.snapshot_id,
+            ),
+            snapshot_id=snapshot_id,
+            snapshot_as_of=as_of,
+            switched_at=now,
+        )
     )
     if updated.rowcount != 1:
         raise WorkspaceError("the state database has no workspace row; open it through Workspace.open first.")
