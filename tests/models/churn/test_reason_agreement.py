@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from retain.errors import InputError
+from retain.models.churn.loss_capture import expected_loss_capture
 from retain.models.churn.reason_agreement import reason_agreement
 from retain.services import score, train
 from retain.synth import generate
@@ -63,6 +64,21 @@ def test_customers_unknown_to_the_truth_are_misses_unless_only_the_alive_are_ran
     assert (alive.customers, alive.matched, alive.unknown_truth, alive.agreement) == (1, 1, 0, 1.0)
 
 
+def test_capture_is_one_for_the_oracles_own_order_and_lower_for_a_worse_one():
+    truth = pd.DataFrame({"customer_id": list("abcd"), "month": [OCTOBER] * 4, "p_churn": [0.5, 0.1, 0.2, 0.01]})
+    # oracle loss: a 0.5*10*12=60, b 0.1*100*12=120, c 0.2*100*12=240, d 0.01*1000*12=120
+    mrr = {"a": 10.0, "b": 100.0, "c": 100.0, "d": 1000.0}
+    best = pd.DataFrame({"customer_id": list("cbda"), "rank": [1, 2, 3, 4]}).assign(
+        mrr=lambda f: f.customer_id.map(mrr)
+    )
+    assert expected_loss_capture(best, truth, month=OCTOBER, share=0.5).capture == pytest.approx(1.0)
+    worse = best.assign(rank=[4, 3, 2, 1])  # a first, then d: 60 + 120 of the best 240 + 120
+    result = expected_loss_capture(worse, truth, month=OCTOBER, share=0.5)
+    assert result.capture == pytest.approx(180 / 360)
+    # By MRR alone: d (1000), then b and c tie at 100 and keep the list's order (b before c): 120 + 120.
+    assert result.by_value_only == pytest.approx(240 / 360)
+
+
 def test_bad_input_is_explained():
     scored = _scored([("a", 0.5, "price")])
     with pytest.raises(InputError, match="share must be in"):
@@ -91,9 +107,24 @@ def _report(name: str, result) -> None:
     print(f"\n{name}: {result.matched} of {result.customers} = {result.agreement:.1%}\n{result.table.to_string()}")
 
 
+@pytest.fixture(scope="module")
+def subscription_run(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return _scored_with_truth(tmp_path_factory.mktemp("acceptance"), "subscription")
+
+
 @pytest.mark.slow
-def test_first_reason_is_the_true_driver_for_70_percent_of_the_riskiest_subscribers(tmp_path):
-    ranked, truth = _scored_with_truth(tmp_path, "subscription")
+def test_the_top_5_percent_by_rank_captures_90_percent_of_the_oracles_expected_loss(subscription_run):
+    ranked, truth = subscription_run
+    result = expected_loss_capture(ranked, truth, month=OCTOBER, share=0.05)
+    print(f"\ncapture of the oracle's top-5 % expected loss: {result.capture:.3f} ({result.customers} customers; "
+          f"ranking by MRR alone: {result.by_value_only:.3f})")  # fmt: skip
+    assert result.capture >= 0.90
+    assert result.by_value_only < result.capture  # the risk matters, not only the value
+
+
+@pytest.mark.slow
+def test_first_reason_is_the_true_driver_for_70_percent_of_the_riskiest_subscribers(subscription_run):
+    ranked, truth = subscription_run
     result = reason_agreement(ranked, truth, month=OCTOBER)
     _report("subscription", result)
     assert result.customers == round(len(ranked) * 0.1) > 1_000
