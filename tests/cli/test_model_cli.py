@@ -44,13 +44,13 @@ def test_train_prints_the_backtest_and_saves_a_version(trained):
     meta = churn_registry(Workspace.open(trained)).metadata().model_dump(mode="json")
     metrics = meta["backtest"]["metrics"]
     out = result.output
-    assert "Model v1 · subscription churn within 90 days" in out
+    assert "Model v1 · subscription churn within 30 days" in out
     assert re.search(rf"ROC-AUC\s+│\s+{metrics['roc_auc']:.4f}", out)
     assert re.search(rf"PR-AUC\s+│\s+{metrics['pr_auc']:.4f}", out)
     assert re.search(rf"top-decile lift\s+│\s+{metrics['top_decile_lift']:.4f}", out)
     assert re.search(rf"Brier\s+│\s+{metrics['brier']:.4f}", out)
     assert "Calibration" in out
-    assert "tested on 3 from 2025-08-01" in out
+    assert "tested on 3 from 2025-10-01" in out
 
 
 def test_list_marks_the_current_version(trained):
@@ -64,7 +64,7 @@ def test_at_risk_json_is_the_ranked_top_n(trained):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     rows = data["customers"]
-    assert data["model_version"] == "v1" and data["horizon_days"] == 90
+    assert data["model_version"] == "v1" and data["horizon_days"] == 30
     assert [r["rank"] for r in rows] == [1, 2, 3, 4]
     expected = score(Workspace.open(trained), top=4).ranked
     assert data["customers_scored"] == len(expected)
@@ -112,7 +112,8 @@ def test_train_refuses_too_short_a_history(tmp_path):
     result = _run("model", "train", "-w", str(ws.path))
     assert result.exit_code == 2
     assert "too little history to train and backtest a churn model" in result.output
-    assert "about 11 months of data" in result.output
+    # 3 months of history, a 30-day label window twice (training, then test), 3 test dates: 3 + 2 + 3 - 1 = 7.
+    assert "about 7 months of data" in result.output
 
 
 def test_cv_reports_per_fold_and_pooled_metrics_on_a_snapshot_table(tmp_path):

@@ -37,7 +37,7 @@ def test_at_risk_mart_is_the_workspace_ranked_at_the_snapshot_as_of(trained_work
     assert stated.sum() > TOP_EXPLAINED // 2
     assert mart.loc[stated, "reason_code"].notna().all() and mart.loc[stated, "playbook"].notna().all()
     assert mart.loc[~stated, ["reason_code", "playbook"]].isna().all().all()
-    assert set(mart["model_version"]) == {"v1"} and set(mart["horizon_days"]) == {90}
+    assert set(mart["model_version"]) == {"v1"} and set(mart["horizon_days"]) == {30}
 
 
 def test_profiles_carry_the_risk_columns_of_their_customer(trained_workspace, snapshot):

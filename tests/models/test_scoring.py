@@ -47,17 +47,17 @@ def test_training_metadata_describes_the_data(subscription_ws):
     assert meta["version"] == "v1"
     assert datetime.fromisoformat(meta["created_at"]) == TRAINED_AT
     assert meta["business_model"] == "subscription"
-    assert meta["horizon_days"] == 90
+    assert meta["horizon_days"] == 30  # the default: churn within the next month
     assert meta["data_range"]["end"].startswith("2025-12-31")
-    # 15 months of data from October 2024: dates from January 2025 (3 months of history) whose 90-day window ends
-    # by the end of the data — the last is 2025-10-01 (+90 days = 2025-12-30).
+    # 15 months of data from October 2024: dates from January 2025 (3 months of history) whose 30-day window ends
+    # by the end of the data — the last is 2025-12-01 (+30 days = 2025-12-31 00:00, before the last fact).
     assert meta["observation_dates"][0].startswith("2025-01-01")
-    assert meta["observation_dates"][-1].startswith("2025-10-01")
+    assert meta["observation_dates"][-1].startswith("2025-12-01")
     bt = meta["backtest"]
-    assert [d[:10] for d in bt["test_dates"]] == ["2025-08-01", "2025-09-01", "2025-10-01"]
-    # Training windows end before the first test date: 2025-05-01 + 90 days = 2025-07-30 <= 2025-08-01.
-    assert bt["train_dates"][-1].startswith("2025-05-01")
-    assert meta["rows"]["train"] + meta["rows"]["test"] < meta["rows"]["total"]  # June and July sit out
+    assert [d[:10] for d in bt["test_dates"]] == ["2025-10-01", "2025-11-01", "2025-12-01"]
+    # Training windows end by the first test date: 2025-09-01 + 30 days = 2025-10-01 <= 2025-10-01.
+    assert bt["train_dates"][-1].startswith("2025-09-01")
+    assert meta["rows"]["train"] + meta["rows"]["test"] == meta["rows"]["total"]  # no date sits out
     assert 0.0 <= bt["metrics"]["roc_auc"] <= 1.0
     assert sum(r["count"] for r in bt["calibration"]) == meta["rows"]["test"]
     assert meta["features"][:2] == ["tenure_days", "events_7d"]

@@ -99,7 +99,9 @@ def _print_model(meta: Any) -> None:
 @handle_errors
 def train(
     workspace: WorkspaceOption = Path("."),
-    horizon_days: Annotated[int, typer.Option("--horizon-days", min=1, help="Churn within this many days.")] = 90,
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", min=1, help="Churn within this many days.")
+    ] = services.DEFAULT_HORIZON_DAYS,
     as_of: Annotated[
         datetime | None,
         typer.Option("--as-of", help="Labels may look up to here (default: end of the data).", formats=_DATE_FORMATS),

@@ -31,10 +31,11 @@ from retain.services.refresh import RefreshProgress, RefreshResult, refresh
 from retain.services.scoring import Scored, score
 from retain.services.snapshots import current_snapshot, marts_store, require_snapshot
 from retain.services.status import TableSummary, WorkspaceStatus, status, table_summaries
-from retain.services.training import TrainResult, churn_registry, train
+from retain.services.training import DEFAULT_HORIZON_DAYS, TrainResult, churn_registry, train
 
 __all__ = [
     "AT_RISK_COLUMNS",
+    "DEFAULT_HORIZON_DAYS",
     "AtRiskList",
     "Changes",
     "CohortView",

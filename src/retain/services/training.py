@@ -36,7 +36,14 @@ from retain.models.metadata import ModelMetadata, TrainingRecord
 from retain.models.registry import ModelRegistry, ModelVersion
 from retain.workspace import Workspace
 
-__all__ = ["DEFAULT_MODEL_PARAMS", "TrainResult", "churn_registry", "train"]
+__all__ = ["DEFAULT_HORIZON_DAYS", "DEFAULT_MODEL_PARAMS", "TrainResult", "churn_registry", "train"]
+
+DEFAULT_HORIZON_DAYS = 30
+"""The label of a workspace's churn model: churn within the next 30 days. The at-risk list is worked month by
+month, and a one-month horizon is what the expected-loss ranking needs: on the synthetic company (docs/models.md)
+ranking by a 30-day model's P(churn) × value reaches 0.89 of the true top-5 % expected loss against 0.79 for a
+90-day model, whose risks persist over the horizon and mix slow and sudden leavers, and its first reasons name
+the true driver for 92 % of the riskiest tenth against 73 %."""
 
 DEFAULT_MODEL_PARAMS: dict[str, Any] = dict(BACKTEST_MODEL_PARAMS)
 """ChurnModel parameters for event-history data: the shallow, regularised trees the synthetic backtest tuned
@@ -86,7 +93,7 @@ def _split(dates: list[datetime], horizon_days: int, test_months: int, history_m
 def train(
     ws: Workspace,
     *,
-    horizon_days: int = 90,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
     as_of: date | datetime | None = None,
     history_months: int = 3,
     test_months: int = 3,
@@ -99,7 +106,7 @@ def train(
     ----------
     ws : Workspace
         The workspace (its tables, backend, clock and ``models/`` folder are used).
-    horizon_days : int, default 90
+    horizon_days : int, default 30 (:data:`DEFAULT_HORIZON_DAYS`)
         Churn within this many days after an observation date is the label.
     as_of : date or datetime, optional
         Labels may look up to this instant; default the latest fact of the data.
