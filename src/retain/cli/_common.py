@@ -13,12 +13,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from retain.cli._safe import safe_markup
 from retain.errors import InputError, NotFoundError, RetainError
 
 __all__ = ["WorkspaceOption", "console", "err_console", "fail", "handle_errors", "print_json", "progress_bar"]
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji=False: a ":name:" in a value from data must print as written, not as an emoji.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 WorkspaceOption = Annotated[
     Path,
@@ -35,7 +37,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``message`` as one red ``error:`` line on stderr and return the exit to raise.
+
+    The message is printed literally: error messages quote input (ids, file names, predicates), which must
+    neither be read as markup nor reach the terminal as control characters.
+    """
+    err_console.print(f"[bold red]error:[/] {safe_markup(message, keep_newlines=True)}", highlight=False)
     return typer.Exit(code)
 
 
