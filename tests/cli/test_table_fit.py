@@ -7,13 +7,18 @@ appear whole on one line and never as ``…``, long text wraps at spaces, and wh
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from rich.console import Console
 from terminal80 import WIDTH, cells, too_long
 
+from retain.analytics.periods import Freq
+from retain.cli._cohorts_table import cohorts_table, shown_ages
+from retain.cli._metrics_table import DEFAULT_KPIS, choose_kpis, metrics_table
 from retain.cli._tables import Col, choose_columns, fit_table
 from retain.errors import InputError
+from retain.services import CohortView
 
 
 def _render(renderable, width: int = WIDTH) -> str:
@@ -74,3 +79,69 @@ def test_choose_columns_keeps_the_order_given_and_refuses_unknown_names_listing_
     assert choose_columns(" reasons, rank ,reasons", valid, ["rank"]) == ["reasons", "rank"]
     with pytest.raises(InputError, match=r"Unknown column\(s\) 'nope' for --columns\. Valid: rank, customer_id"):
         choose_columns("rank,nope", valid, ["rank"])
+
+
+# ------------------------------------------------------------------ metrics: a KPI per row, periods as columns
+def _periods(n: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        start = datetime(2024 + (i // 12), i % 12 + 1, 1, tzinfo=UTC)
+        rows.append(
+            {
+                "period_start": start,
+                "complete": i < n - 1,
+                "retention": {"start_customers": 10_000 + i, "end_customers": 10_100 + i, "retention_rate": 95.25},
+                "mrr": {"ending_mrr": 1_234_567.0 + i, "nrr": 101.04, "new_customers": 7},
+                "commerce": {"revenue": 98_765.4, "aov": 66.35, "customers": 5},
+            }
+        )
+    return rows
+
+
+def test_metrics_show_the_newest_periods_that_fit_with_every_number_whole():
+    rows = _periods(12)
+    fitted = metrics_table(rows, choose_kpis(None, rows), freq=Freq.MONTH, title="Metrics", width=WIDTH)
+    output = _render(fitted)
+    _assert_readable(output)
+    table = cells(output)
+    header = table[0]
+    assert header[0] == "KPI" and header[-1] == "2024-12*"  # the newest period, marked partial, on the right
+    assert fitted.hidden == [f"2024-{m:02d}" for m in range(1, 13 - (len(header) - 1))]  # the oldest went
+    assert len(header) - 1 >= 4
+    assert ["MRR at end", *(f"{1_234_567 + i:,}" for i in range(12 - len(header) + 1, 12))] in table
+    assert ["retention", *["95.2%"] * (len(header) - 1)] in table  # 95.25 → 95.2 (round half to even)
+
+
+def test_metrics_columns_choose_kpis_by_csv_name_or_unique_column_name():
+    rows = _periods(3)
+    kpis = choose_kpis("nrr, commerce.customers,retention.start_customers", rows)
+    assert [k.name for k in kpis] == ["mrr.nrr", "commerce.customers", "retention.start_customers"]
+    assert [k.label for k in kpis] == ["NRR", "commerce.customers", "customers at start"]
+    with pytest.raises(InputError) as refused:
+        choose_kpis("new_customers,bogus", [{**rows[0], "retention": {"new_customers": 1}}])
+    message = str(refused.value)
+    assert "'new_customers' is in several sections (retention.new_customers or mrr.new_customers)" in message
+    assert "'bogus' is no column" in message and "Valid" in message and "commerce.aov" in message
+    defaults = [k.name for k in choose_kpis(None, rows)]  # the default KPIs the view has, in their order
+    retention = ["retention.start_customers", "retention.end_customers", "retention.retention_rate"]
+    assert defaults == [*retention, "mrr.ending_mrr", "mrr.nrr", "commerce.revenue", "commerce.aov"]
+    assert defaults == [k.name for k in DEFAULT_KPIS if k.name in defaults]
+
+
+# ------------------------------------------------------------------ cohorts: milestones when ages do not fit
+def test_cohorts_keep_milestone_ages_when_not_every_age_fits():
+    ages = list(range(24))
+    view = CohortView(
+        "logo",
+        False,
+        ages,
+        [{"cohort": datetime(2024, 1, 1), "cohort_size": 1_345.0, "values": [1_345.0 - 10 * a for a in ages]}],
+    )
+    fitted = cohorts_table(view, title="Cohorts", width=WIDTH)
+    output = _render(fitted)
+    _assert_readable(output)
+    shown = [int(h[1:]) for h in cells(output)[0][2:]]
+    assert shown[:4] == [0, 1, 2, 3] and {6, 9, 12} <= set(shown) and 23 not in shown
+    assert shown_ages(ages, fitted.hidden) == ", ".join(map(str, shown))
+    assert cells(output)[1][:3] == ["2024-01", "1,345", "1,345"]
+    assert cells(output)[1][-1] == f"{1_345 - 10 * shown[-1]:,}"
