@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 
 import pytest
 from rich.console import Console
-from terminal80 import WIDTH, cells, too_long
+from terminal80 import WIDTH, cells, flat, too_long
 
 from retain.analytics.periods import Freq
+from retain.cli._at_risk_table import DEFAULT_AT_RISK_COLUMNS, at_risk_table, reasons_table
 from retain.cli._cohorts_table import cohorts_table, shown_ages
 from retain.cli._metrics_table import DEFAULT_KPIS, choose_kpis, metrics_table
 from retain.cli._tables import Col, choose_columns, fit_table
@@ -145,3 +146,43 @@ def test_cohorts_keep_milestone_ages_when_not_every_age_fits():
     assert shown_ages(ages, fitted.hidden) == ", ".join(map(str, shown))
     assert cells(output)[1][:3] == ["2024-01", "1,345", "1,345"]
     assert cells(output)[1][-1] == f"{1_345 - 10 * shown[-1]:,}"
+
+
+# ------------------------------------------------------------------ at-risk: compact table, reasons underneath
+AT_RISK = [
+    {
+        "rank": i + 1,
+        "customer_id": f"C{153 + i:07d}",
+        "revenue_at_risk": 1_365.77 - i,
+        "p_churn": 0.283,
+        "clv": 12_328.05,
+        "health": 44,
+        "band": "yellow",
+        "reasons": LONG_REASON,
+        "reason_code": "price",
+        "playbook": "service_recovery",
+    }
+    for i in range(3)
+]
+
+
+def test_at_risk_default_table_fits_and_the_reasons_follow_whole():
+    table = at_risk_table(AT_RISK, DEFAULT_AT_RISK_COLUMNS, title="Top 3", width=WIDTH)
+    reasons = reasons_table(AT_RISK, with_code=True, width=WIDTH)
+    output = _render(table) + _render(reasons)
+    _assert_readable(output)
+    assert table.hidden == []
+    assert ["1", "C0000153", "28%", "44 yellow", "12,328", "1,366", "service_recovery"] in cells(output)
+    assert f"1 C0000153 price: {LONG_REASON}" in flat(output)
+
+
+def test_at_risk_columns_that_do_not_fit_are_left_out_from_the_end_never_the_id():
+    every = ["rank", "customer_id", "reasons", "revenue_at_risk", "p_churn", "clv", "health", "band", "playbook"]
+    table = at_risk_table(AT_RISK, every, title="Top 3", width=WIDTH)
+    output = _render(table)
+    _assert_readable(output)
+    assert table.hidden and table.hidden == [c for c in every if c in table.hidden]
+    assert "customer_id" not in table.hidden and "rank" not in table.hidden
+    assert ["3", "C0000155"] in [row[:2] for row in cells(output)]
+    reasons = " ".join(row[2] for row in cells(output) if row[2] and row[2] != "reasons")
+    assert reasons == " ".join([LONG_REASON] * 3)  # wrapped at spaces, nothing lost

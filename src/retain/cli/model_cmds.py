@@ -1,7 +1,8 @@
 """Prediction commands: ``retain model train|evaluate|list|cv|backtest-synthetic`` and ``retain at-risk``.
 
 Thin: each command parses its options, calls one service (:func:`retain.services.train`,
-:func:`retain.services.score`, :mod:`retain.services.evaluation`) and prints the result.
+:func:`retain.services.score`, :mod:`retain.services.evaluation`) and prints the result. The at-risk list's
+layout (a line per customer, the reasons underneath) is explained in :mod:`retain.cli._at_risk_table`.
 """
 
 from __future__ import annotations
@@ -14,18 +15,27 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from retain import services
+from retain.cli._at_risk_table import DEFAULT_AT_RISK_COLUMNS, at_risk_table, reasons_table
 from retain.cli._common import WorkspaceOption, console, err_console, handle_errors, print_json
+from retain.cli._help import RetainCommand, RetainGroup
+from retain.cli._safe import safe_markup, safe_text
+from retain.cli._tables import Col, Fitted, choose_columns, fit_table
 from retain.cli.analytics_cmds import OutputFormat
 from retain.services import evaluation
+from retain.synth import SynthModel
 from retain.workspace import Workspace
 
 __all__ = ["at_risk", "model_app"]
 
 model_app = typer.Typer(
-    help="Churn model: train, evaluate, list versions, cross-validate, backtest.", no_args_is_help=True
+    cls=RetainGroup,
+    help="Churn model: train, evaluate, list versions, cross-validate, backtest.\n\n"
+    "Each training run saves a new version and makes it current; retain at-risk scores with the current one.\n\n"
+    "Examples:\n  retain model train -w shop\n  retain model list -w shop",
+    no_args_is_help=True,
 )
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]
@@ -48,54 +58,51 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
 
 
-def _metrics_table(title: str, metrics: dict[str, float]) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, label in _METRICS:
-        if key in metrics:
-            table.add_row(label, _fmt(float(metrics[key])))
-    return table
+def _metrics_table(title: str, metrics: dict[str, float]) -> Fitted:
+    rows = [[label, _fmt(float(metrics[key]))] for key, label in _METRICS if key in metrics]
+    return fit_table([Col("metric", "metric"), Col("value", "value", "right")], rows, width=console.width, title=title)
 
 
-def _calibration(rows: list[dict[str, Any]] | pd.DataFrame) -> Table:
+def _calibration(rows: list[dict[str, Any]] | pd.DataFrame) -> Fitted:
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
-    table = Table(title="Calibration (test rows, deciles of the predicted probability)", title_justify="left")
-    for col in ("bin", "count", "predicted", "observed", "gap"):
-        table.add_column(col, justify="right")
-    for r in records:
-        table.add_row(
+    cells = [
+        [
             str(int(r["bin"]) + 1),
             f"{int(r['count']):,}",
             f"{r['predicted_mean']:.3f}",
             f"{r['observed_rate']:.3f}",
             f"{r['gap']:+.3f}",
-        )
-    return table
+        ]
+        for r in records
+    ]
+    return fit_table(
+        [Col(name, name, "right") for name in ("bin", "count", "predicted", "observed", "gap")],
+        cells,
+        width=console.width,
+        title="Calibration (test rows, deciles of the predicted probability)",
+    )
 
 
 def _print_model(meta: Any) -> None:
     rows = meta.rows
     bt = meta.backtest
     console.print(
-        f"Model [bold]{meta.version}[/] · {meta.business_model} churn within {meta.horizon_days} days · "
+        f"Model [bold]{safe_markup(meta.version)}[/] · {meta.business_model} churn within {meta.horizon_days} days · "
         f"trained {meta.created_at.isoformat()} on {rows.total:,} rows ({rows.customers:,} customers, "
         f"{rows.positives:,} churned) · data {meta.data_range.start:%Y-%m-%d} to {meta.data_range.end:%Y-%m-%d}",
-        soft_wrap=True,
         highlight=False,
     )
     console.print(
         f"Temporal backtest: trained on {len(bt.train_dates)} monthly dates up to {bt.train_dates[-1]:%Y-%m-%d} "
         f"({rows.train:,} rows), tested on {len(bt.test_dates)} from {bt.test_dates[0]:%Y-%m-%d} "
         f"({rows.test:,} rows).",
-        soft_wrap=True,
         highlight=False,
     )
     console.print(_metrics_table("Backtest metrics (test rows)", bt.metrics))
     console.print(_calibration([row.model_dump() for row in bt.calibration]))
 
 
-@model_app.command("train")
+@model_app.command("train", cls=RetainCommand)
 @handle_errors
 def train(
     workspace: WorkspaceOption = Path("."),
@@ -105,60 +112,83 @@ def train(
         typer.Option("--as-of", help="Labels may look up to here (default: end of the data).", formats=_DATE_FORMATS),
     ] = None,
 ) -> None:
-    """Build the monthly training data, backtest over time, fit on everything and save a new model version."""
+    """Build the monthly training data, backtest over time, fit on everything and save a new model version.
+
+    Examples:
+      retain model train -w shop
+      retain model train -w shop --horizon-days 60 --as-of 2024-12-31
+    """
     ws = Workspace.open(workspace)
     result = services.train(
         ws,
         horizon_days=horizon_days,
         as_of=as_of,
-        progress=lambda stage: err_console.print(f"  {stage} …", highlight=False),
+        progress=lambda stage: err_console.print(f"  {safe_markup(stage)} …", highlight=False),
     )
     _print_model(result.metadata)
-    console.print(f"Saved {result.version.path} and made it current.", highlight=False, soft_wrap=True)
+    console.print(f"Saved {safe_markup(result.version.path)} and made it current.", highlight=False)
 
 
-@model_app.command("evaluate")
+@model_app.command("evaluate", cls=RetainCommand)
 @handle_errors
 def evaluate(
     workspace: WorkspaceOption = Path("."),
     version: Annotated[str | None, typer.Option(help="Model version (default: the current one).")] = None,
 ) -> None:
-    """Show the stored backtest metrics and calibration table of a model version."""
+    """Show the stored backtest metrics and calibration table of a model version.
+
+    Examples:
+      retain model evaluate -w shop
+      retain model evaluate -w shop --version v1
+    """
     _print_model(services.model_metadata(Workspace.open(workspace), version))
 
 
-@model_app.command("list")
+@model_app.command("list", cls=RetainCommand)
 @handle_errors
 def list_models(workspace: WorkspaceOption = Path(".")) -> None:
-    """List the saved churn model versions (the current one is marked)."""
+    """List the saved churn model versions (the current one is marked).
+
+    Example: retain model list -w shop
+    """
     ws = Workspace.open(workspace)
     saved = services.model_versions(ws)
     if not saved:
         console.print("No churn model trained yet; run `retain model train`.")
         return
     current = services.current_model_version(ws)
-    table = Table(title="Churn models", title_justify="left")
-    for col in ("", "version", "created", "model", "horizon", "rows", "ROC-AUC", "PR-AUC", "lift", "Brier"):
-        table.add_column(col, justify="left" if col in ("", "version", "created", "model") else "right")
+    kinds = {(str(item.metadata.business_model), item.metadata.horizon_days) for item in saved}
+    columns = [Col("current", ""), Col("version", "version"), Col("created", "created")]
+    if len(kinds) > 1:  # otherwise the title says it once
+        columns += [Col("model", "model"), Col("horizon", "horizon", "right")]
+    columns += [Col(name, name, "right") for name in ("rows", "ROC-AUC", "PR-AUC", "lift", "Brier")]
+    rows = []
     for item in saved:
         m = item.metadata
         metrics = m.backtest.metrics
-        table.add_row(
-            "*" if item.version == current else "",
-            item.version,
-            f"{m.created_at:%Y-%m-%d %H:%M:%S}",
-            str(m.business_model),
-            f"{m.horizon_days} d",
-            f"{m.rows.total:,}",
-            f"{metrics['roc_auc']:.4f}",
-            f"{metrics['pr_auc']:.4f}",
-            f"{metrics['top_decile_lift']:.2f}",
-            f"{metrics['brier']:.4f}",
+        kind = [str(m.business_model), f"{m.horizon_days} d"] if len(kinds) > 1 else []
+        rows.append(
+            [
+                "*" if item.version == current else "",
+                safe_text(item.version),
+                f"{m.created_at:%Y-%m-%d %H:%M}",
+                *kind,
+                f"{m.rows.total:,}",
+                f"{metrics['roc_auc']:.4f}",
+                f"{metrics['pr_auc']:.4f}",
+                f"{metrics['top_decile_lift']:.2f}",
+                f"{metrics['brier']:.4f}",
+            ]
         )
+    (model, horizon), *_ = kinds
+    title = "Churn models" + (f" ({model} churn within {horizon} days)" if len(kinds) == 1 else "")
+    table = fit_table(columns, rows, width=console.width, title=title, optional=["PR-AUC", "Brier", "created"])
     console.print(table)
+    if table.hidden:
+        console.print(f"Left out to fit {console.width} columns: {', '.join(table.hidden)}.", style="dim")
 
 
-@model_app.command("cv")
+@model_app.command("cv", cls=RetainCommand)
 @handle_errors
 def cv(
     file: Annotated[Path, typer.Argument(help="Labelled snapshot table: CSV or Parquet, one row per customer.")],
@@ -169,33 +199,34 @@ def cv(
     folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the fold shuffle and the model.")] = 0,
 ) -> None:
-    """K-fold cross-validation of the churn model on a plain labelled table (no event history needed)."""
-    err_console.print(f"  {folds}-fold cross-validation of {file.name} …", highlight=False)
+    """K-fold cross-validation of the churn model on a plain labelled table (no event history needed).
+
+    Example: retain model cv churn.csv --target exited --drop customerId
+    """
+    err_console.print(f"  {folds}-fold cross-validation of {safe_markup(file.name)} …", highlight=False)
     result, n_rows, n_features = evaluation.cross_validate_file(file, target=target, drop=drop, folds=folds, seed=seed)
     err_console.print(f"  {n_rows:,} rows × {n_features} features", highlight=False)
-    table = Table(title=f"{folds}-fold cross-validation of ChurnModel on {file.name}", title_justify="left")
-    for col in ("fold", "rows", "churned", "ROC-AUC", "PR-AUC", "lift", "Brier"):
-        table.add_column(col, justify="right")
-    for row in result.folds.to_dict("records"):
-        table.add_row(
-            str(int(row["fold"]) + 1),
+    p = result.pooled
+
+    def cells(row: dict[str, Any], fold: str, style: str = "") -> list[Text]:
+        values = [
+            fold,
             f"{int(row['n']):,}",
             f"{int(row['positives']):,}",
             f"{row['roc_auc']:.4f}",
             f"{row['pr_auc']:.4f}",
             f"{row['top_decile_lift']:.2f}",
             f"{row['brier']:.4f}",
-        )
-    p = result.pooled
-    table.add_row(
-        "pooled",
-        f"{int(p['n']):,}",
-        f"{int(p['positives']):,}",
-        f"{p['roc_auc']:.4f}",
-        f"{p['pr_auc']:.4f}",
-        f"{p['top_decile_lift']:.2f}",
-        f"{p['brier']:.4f}",
-        style="bold",
+        ]
+        return [Text(value, style=style) for value in values]
+
+    rows = [cells(row, str(int(row["fold"]) + 1)) for row in result.folds.to_dict("records")]
+    rows.append(cells(p, "pooled", "bold"))
+    table = fit_table(
+        [Col(name, name, "right") for name in ("fold", "rows", "churned", "ROC-AUC", "PR-AUC", "lift", "Brier")],
+        rows,
+        width=console.width,
+        title=Text.assemble(f"{folds}-fold cross-validation of ChurnModel on ", safe_text(file.name)),
     )
     console.print(table)
     console.print(
@@ -203,38 +234,42 @@ def cv(
         f"top-decile lift {p['top_decile_lift']:.2f} · Brier {p['brier']:.4f} "
         f"(base rate {p['brier_base_rate']:.4f}) · {result.seconds:.1f} s",
         highlight=False,
-        soft_wrap=True,
     )
     console.print(_calibration(result.calibration_table()))
 
 
-@model_app.command("backtest-synthetic")
+@model_app.command("backtest-synthetic", cls=RetainCommand)
 @handle_errors
 def backtest_synthetic(
     customers: Annotated[int, typer.Option(min=100, help="Synthetic customers.")] = 10_000,
-    model: Annotated[str, typer.Option(help="Business model: subscription or commerce.")] = "subscription",
+    model: Annotated[SynthModel, typer.Option(help="Business model of the synthetic company.")] = (
+        SynthModel.SUBSCRIPTION
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
     horizon_days: Annotated[int, typer.Option("--horizon-days", min=1, help="Churn within this many days.")] = 90,
 ) -> None:
-    """Backtest on synthetic data against its ground truth: model ROC-AUC vs the true probabilities' ROC-AUC."""
-    err_console.print(f"  generating {customers:,} {model} customers and backtesting …")
-    r = evaluation.synthetic_backtest(customers=customers, seed=seed, model=model, horizon_days=horizon_days)
+    """Backtest on synthetic data against its ground truth: model ROC-AUC vs the true probabilities' ROC-AUC.
+
+    Examples:
+      retain model backtest-synthetic --customers 10000
+      retain model backtest-synthetic --model commerce --seed 3
+    """
+    err_console.print(f"  generating {customers:,} {model.value} customers and backtesting …", highlight=False)
+    r = evaluation.synthetic_backtest(customers=customers, seed=seed, model=model.value, horizon_days=horizon_days)
     console.print(
         f"{r.model}: {r.customers:,} customers (seed {r.seed}), {r.horizon_days}-day horizon; "
         f"train {len(r.train_dates)} dates ({r.n_train:,} rows), test {len(r.test_dates)} dates "
         f"from {r.test_dates[0]:%Y-%m-%d} ({r.n_test:,} rows)",
         highlight=False,
-        soft_wrap=True,
     )
     console.print(_metrics_table("Model on the test rows", r.metrics))
     console.print(
         f"model ROC-AUC {r.model_auc:.4f} · oracle ROC-AUC {r.oracle_auc:.4f} (true probabilities, same rows) · "
         f"ratio {r.auc_ratio:.4f} (acceptance: >= 0.95)",
         highlight=False,
-        soft_wrap=True,
     )
     others = ", ".join(f"{m} {auc:.4f} (ratio {r.ratio(m):.4f})" for m, auc in r.oracle_aucs.items())
-    console.print(f"oracle variants: {others}", highlight=False, soft_wrap=True)
+    console.print(f"oracle variants: {others}", highlight=False)
     console.print(_calibration(r.calibration))
     console.print(f"{sum(r.seconds.values()):.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in r.seconds.items())})")
 
@@ -248,22 +283,39 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    value = _json_value(value)
-    return "" if value is None else str(value)
-
-
 @handle_errors
 def at_risk(
     workspace: WorkspaceOption = Path("."),
     top: Annotated[int, typer.Option(min=1, help="Customers to list (and explain).")] = 20,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="Table columns, comma-separated, from: "
+            + ", ".join(services.AT_RISK_COLUMNS)
+            + ". Default: "
+            + ", ".join(DEFAULT_AT_RISK_COLUMNS)
+            + ", with the reasons underneath (name reasons to put them in the table). The table only; json "
+            "and csv carry every column.",
+        ),
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")] = OutputFormat.TABLE,
     as_of: Annotated[
         datetime | None,
         typer.Option("--as-of", help="Instant scored (default: end of the data).", formats=_DATE_FORMATS),
     ] = None,
 ) -> None:
-    """Customers ranked by revenue at risk (P(churn) × CLV), with health, reasons and the playbook to run."""
+    """Customers ranked by revenue at risk (P(churn) × CLV), with health, reasons and the playbook to run.
+
+    The table has one line per customer (rank, id, churn risk, health, value, revenue at risk, playbook); each
+    customer's reasons follow underneath.
+
+    Examples:
+      retain at-risk -w shop --top 20
+      retain at-risk -w shop --columns rank,customer_id,revenue_at_risk,reasons
+      retain at-risk -w shop --top 500 --format csv > at-risk.csv
+    """
+    chosen = choose_columns(columns, services.AT_RISK_COLUMNS, DEFAULT_AT_RISK_COLUMNS)
     scored = services.score(Workspace.open(workspace), as_of=as_of, top=top)
     ranked = scored.ranked
     meta = {
@@ -281,42 +333,24 @@ def at_risk(
     if fmt is OutputFormat.CSV:
         sys.stdout.write(shown[columns].to_csv(index=False))
         return
-    table = Table(
-        title=f"Top {len(shown)} of {len(ranked):,} customers by revenue at risk (as of {meta['as_of'][:10]}, "
-        f"model {meta['model_version']}, churn within {meta['horizon_days']} days)",
-        title_justify="left",
+    records = shown.to_dict("records")
+    title = (
+        f"Top {len(shown)} of {len(ranked):,} customers by revenue at risk (as of {meta['as_of'][:10]}, "
+        f"model {meta['model_version']}, churn within {meta['horizon_days']} days)"
     )
-    for col, justify in (
-        ("#", "right"),
-        ("customer", "left"),
-        ("risk", "right"),
-        ("health", "right"),
-        ("value", "right"),
-        ("at risk", "right"),
-        ("reasons", "left"),
-        ("reason code", "left"),
-        ("playbook", "left"),
-    ):
-        table.add_column(col, justify=justify, overflow="fold")
-    colours = {"green": "green", "yellow": "yellow", "red": "red"}
-    for row in shown.to_dict("records"):
-        band = str(row["band"])
-        table.add_row(
-            str(row["rank"]),
-            str(row["customer_id"]),
-            f"{row['p_churn']:.0%}",
-            f"[{colours.get(band, 'white')}]{row['health']} {band}[/]",
-            f"{row['clv']:,.0f}",
-            f"{row['revenue_at_risk']:,.0f}",
-            _text(row["reasons"]),
-            _text(row["reason_code"]),
-            _text(row["playbook"]),
-        )
+    table = at_risk_table(records, [c for c in chosen if c in columns], title=title, width=console.width)
     console.print(table)
+    if table.hidden:
+        console.print(
+            f"Left out to fit {console.width} columns: {', '.join(table.hidden)} (--columns chooses).",
+            style="dim",
+            highlight=False,
+        )
+    if "reasons" in columns and "reasons" not in chosen:
+        console.print(reasons_table(records, with_code="reason_code" not in chosen, width=console.width))
     total = ranked["revenue_at_risk"].sum()
     console.print(
         f"Expected revenue at risk over all {len(ranked):,} customers: {total:,.0f} "
         f"(top {len(shown)}: {shown['revenue_at_risk'].sum():,.0f}).",
         highlight=False,
-        soft_wrap=True,
     )
