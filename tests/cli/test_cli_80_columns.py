@@ -122,3 +122,37 @@ def test_refresh_lists_what_it_computed_and_what_it_skipped_and_why(tmp_path, co
     # The reason quotes the settings table "[segments]", which Rich markup used to swallow.
     assert ["segment_membership", "no user-defined segments ([segments] in retain.toml)"] in table
     assert "profiles: 3 written, 0 unchanged, 0 removed" in flat(out)
+
+
+def test_init_ingest_status_and_schema(tmp_path, console_80):
+    ws = tmp_path / "a-workspace"
+    _ok("init", str(ws))
+    orders = tmp_path / "orders-with-a-rather-long-file-name-for-a-narrow-terminal.csv"
+    orders.write_text(
+        "order_id,customer_id,ordered_at,amount,status\n"
+        "o1,c1,2025-01-01,10,completed\no2,c1,2025-01-02,oops,completed\n"
+    )
+    out = _ok("ingest", "orders", str(orders), "-w", str(ws))
+    assert "read 2 rows, accepted 1, rejected 1" in flat(out) and ["bad_number", "1"] in cells(out)
+    status = _ok("status", "-w", str(ws))
+    table = cells(status)
+    assert ["orders", "1", "2025-01-01", "2025-01-01", "1", "1"] in table
+    sources = "".join(row[-1] for row in table if len(row) == 6 and row[1] in ("orders", ""))
+    assert orders.name in sources  # the file name wraps in its column, whole
+    schema = run("schema", "orders")
+    assert schema.exit_code == 0 and too_long(schema.output) == []
+    assert ["status", "string", "yes", "one of completed,", "Order state."] in cells(schema.output)
+
+
+def test_report_and_synth(ws, tmp_path, console_80):
+    out = _ok("report", "-w", str(ws), "--out", str(tmp_path / "r.html"))
+    assert "Report written to" in out and (tmp_path / "r.html").is_file()
+    out = _ok("synth", str(tmp_path / "synthetic"), "--customers", "30", "--format", "csv")
+    assert ["customers", "30"] in cells(out)
+
+
+@pytest.mark.slow
+def test_the_demo_reads_well_in_80_columns(tmp_path, console_80):
+    out = _ok("demo", str(tmp_path / "demo"), "--customers", "600")
+    assert "Top 10 of" in out and "Why (strongest reason first)" in out
+    assert "Done. Explore with retain metrics -w" in flat(out)
