@@ -14,10 +14,12 @@ from rich.console import Console
 from terminal80 import WIDTH, cells, flat, too_long
 
 from retain.analytics.periods import Freq
+from retain.cli import _common
 from retain.cli._at_risk_table import DEFAULT_AT_RISK_COLUMNS, at_risk_table, reasons_table
 from retain.cli._cohorts_table import cohorts_table, shown_ages
 from retain.cli._metrics_table import DEFAULT_KPIS, choose_kpis, metrics_table
 from retain.cli._tables import Col, choose_columns, fit_table
+from retain.cli.bench_cmd import print_results
 from retain.errors import InputError
 from retain.services import CohortView
 
@@ -186,3 +188,24 @@ def test_at_risk_columns_that_do_not_fit_are_left_out_from_the_end_never_the_id(
     assert ["3", "C0000155"] in [row[:2] for row in cells(output)]
     reasons = " ".join(row[2] for row in cells(output) if row[2] and row[2] != "reasons")
     assert reasons == " ".join([LONG_REASON] * 3)  # wrapped at spaces, nothing lost
+
+
+# ------------------------------------------------------------------ bench: a measure per row, a run per column
+def test_bench_results_are_transposed_to_fit(capsys):
+    headers = ("customers", "lake rows", "refresh s", "metrics s", "pandas s", "refresh CPU s", "metrics CPU s")
+    headers += ("pandas CPU s", "pandas ÷ refresh", "pandas ÷ metrics", "refresh peak MB", "metrics peak MB")
+    lines = [
+        ("100,000", "5,012,345", "3.21", "1.05", "40.10", "9.90", "2.00", "39.00", "12.49×", "38.19×", "812", "604"),
+        ("1,000,000", "50,123,456", "30.02", "9.87", "400.55", "99.1", "20.0", "390.2", "13.34×", "40.58×", "8", "6"),
+    ]
+    saved = _common.console.width
+    _common.console.width = WIDTH
+    try:
+        print_results("retain bench analytics (median of 3)", headers, lines, markdown=False)
+    finally:
+        _common.console.width = saved
+    output = capsys.readouterr().out
+    _assert_readable(output)
+    table = cells(output)
+    assert table[0] == ["customers", "100,000", "1,000,000"]
+    assert ["lake rows", "5,012,345", "50,123,456"] in table and ["pandas ÷ metrics", "38.19×", "40.58×"] in table
