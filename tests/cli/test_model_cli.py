@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 from scoring_builders import build_workspace
+from terminal80 import cells, cut_cells, flat, too_long
+from terminal80 import run as run_80
 
 from retain.cli.main import app
 from retain.services import churn_registry, score
@@ -162,3 +164,114 @@ def test_bank_churn_cross_validation_reaches_the_acceptance():
     assert lift > 1.0 and brier < 0.2037 * (1 - 0.2037)
     assert re.search(r"│\s+pooled │\s+10,000 │\s+2,037 │", result.output)
     assert len(re.findall(r"│\s+[1-5] │\s+2,000 │", result.output)) == 5
+
+
+# ------------------------------------------------------------------ 80 columns
+def _ok_80(*args: str) -> str:
+    result = run_80(*args)
+    assert result.exit_code == 0, result.output
+    assert too_long(result.output) == [], "\n" + "\n".join(too_long(result.output))
+    assert cut_cells(result.output) == []
+    return result.output
+
+
+def test_at_risk_in_80_columns_one_line_per_customer_then_the_reasons(trained, console_80):
+    out = _ok_80("at-risk", "-w", str(trained), "--top", "5")
+    expected = json.loads(_run("at-risk", "-w", str(trained), "--top", "5", "--format", "json").output)["customers"]
+    table = cells(out)
+    assert table[0] == ["#", "customer", "risk", "value", "exp. loss", "health", "playbook"]
+    for row in expected:
+        line = [
+            str(row["rank"]),
+            row["customer_id"],
+            f"{row['p_churn']:.0%}",
+            f"{row['value_if_retained']:,.0f}",
+            f"{row['expected_loss']:,.0f}",
+            f"{row['health']} {row['band']}",
+            row["playbook"] or "—",
+        ]
+        assert line in table  # every id and number whole, on the customer's one line
+        why = f"{row['reason_code']}: {row['reasons']}" if row["reasons"] else "no single clear reason"
+        assert f"{row['rank']} {row['customer_id']} {why}" in flat(out)
+    assert "Why (strongest reason first)" in out
+
+
+def test_at_risk_columns_choose_the_table_and_unknown_names_are_refused(trained, console_80):
+    out = _ok_80("at-risk", "-w", str(trained), "--top", "3", "--columns", "customer_id,expected_loss,reasons")
+    expected = json.loads(_run("at-risk", "-w", str(trained), "--top", "3", "--format", "json").output)["customers"]
+    table = cells(out)
+    header = [" ".join(filter(None, column)) for column in zip(table[0], table[1], strict=True)]
+    assert header == ["customer", "exp. loss", "reasons"]  # "exp. loss" wraps: the reasons get the room
+    assert "Why (strongest reason first)" not in out
+    table = table[2:]
+    for row in expected:
+        assert [row["customer_id"], f"{row['expected_loss']:,.0f}"] in [r[:2] for r in table]
+    reasons = " ".join(r[2] for r in table if r[2])
+    assert reasons == " ".join(row["reasons"] for row in expected)  # wrapped in their column, nothing lost
+    refused = run_80("at-risk", "-w", str(trained), "--columns", "rank,churn_probability")
+    assert refused.exit_code == 2
+    said = flat(refused.output)
+    assert (
+        "Unknown column(s) 'churn_probability' for --columns. Valid: rank, customer_id, name, email, expected_loss"
+        in said
+    )
+
+
+def test_model_list_and_evaluate_in_80_columns(trained, console_80):
+    meta = churn_registry(Workspace.open(trained)).metadata()
+    listed = cells(_ok_80("model", "list", "-w", str(trained)))
+    assert listed[0] == ["", "version", "created", "rows", "ROC-AUC", "PR-AUC", "lift", "Brier"]
+    metrics = meta.backtest.metrics
+    assert listed[1] == [
+        "*",
+        "v1",
+        f"{meta.created_at:%Y-%m-%d %H:%M}",
+        f"{meta.rows.total:,}",
+        f"{metrics['roc_auc']:.4f}",
+        f"{metrics['pr_auc']:.4f}",
+        f"{metrics['top_decile_lift']:.2f}",
+        f"{metrics['brier']:.4f}",
+    ]
+    evaluated = _ok_80("model", "evaluate", "-w", str(trained))
+    assert ["ROC-AUC", f"{metrics['roc_auc']:.4f}"] in cells(evaluated)
+    assert "Model v1 · subscription churn within 30 days" in flat(evaluated)
+
+
+def test_cv_in_80_columns(tmp_path, console_80):
+    rng = np.random.default_rng(5)
+    usage = rng.normal(size=400)
+    churned = (rng.uniform(size=400) < 1 / (1 + np.exp(-(2.5 * usage - 1)))).astype(int)
+    path = tmp_path / "snapshot.csv"
+    path.write_text("usage,churned\n" + "".join(f"{u:.5f},{c}\n" for u, c in zip(usage, churned, strict=True)))
+    out = _ok_80("model", "cv", str(path), "--target", "churned", "--folds", "3")
+    assert ["pooled", "400", f"{churned.sum():,}"] in [row[:3] for row in cells(out)]
+
+
+def test_at_risk_filters_and_out_file_for_a_crm(trained, tmp_path):
+    everyone = json.loads(_run("at-risk", "-w", str(trained), "--all", "--format", "json").output)
+    assert everyone["customers_matching"] == everyone["customers_scored"] == len(everyone["customers"])
+    risky = json.loads(_run("at-risk", "-w", str(trained), "--all", "--min-risk", "0.1", "--format", "json").output)
+    assert risky["customers_matching"] == sum(c["p_churn"] >= 0.1 for c in everyone["customers"])
+    assert risky["filters"] == {"min_risk": "10%"}
+    out = tmp_path / "crm.csv"
+    result = _run("at-risk", "-w", str(trained), "--top", "4", "--out", str(out))
+    assert result.exit_code == 0 and f"Written to {out}" in " ".join(result.output.split())
+    rows = list(csv.DictReader(out.open()))
+    assert [r["customer_id"] for r in rows] == [c["customer_id"] for c in everyone["customers"][:4]]
+    assert list(rows[0])[:5] == ["rank", "customer_id", "name", "email", "expected_loss"]
+    assert all(r["email"].endswith("@example.com") for r in rows if r["email"])
+    code = everyone["customers"][0]["reason_code"] or "disengaged"
+    by_reason = json.loads(_run("at-risk", "-w", str(trained), "--all", "--reason", code, "--format", "json").output)
+    assert by_reason["customers"] and {c["reason_code"] for c in by_reason["customers"]} == {code}
+    refused = _run("at-risk", "-w", str(trained), "--reason", "bored")
+    assert refused.exit_code == 2 and "'bored' is not one of" in refused.output
+    bad_out = _run("at-risk", "-w", str(trained), "--out", str(tmp_path / "crm.xlsx"))
+    assert bad_out.exit_code == 2 and "must end in .csv or .json" in bad_out.output
+
+
+def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path):
+    from retain.cli._export import write_csv
+
+    buffer = io.StringIO()
+    write_csv([{"name": '=HYPERLINK("http://x")', "amount": -12.5, "note": "@SUM(A1)", "ok": "Anna"}], buffer)
+    assert buffer.getvalue().splitlines() == ["name,amount,note,ok", '\'=HYPERLINK(""http://x""),-12.5,\'@SUM(A1),Anna']

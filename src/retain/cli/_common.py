@@ -12,15 +12,16 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from retain.cli._safe import safe_markup
 from retain.errors import InputError, NotFoundError, RetainError, RetainWarning
 
 __all__ = ["WorkspaceOption", "console", "err_console", "fail", "handle_errors", "print_json", "progress_bar"]
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji=False: a ":name:" in a value from data must print as written, not as an emoji.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 WorkspaceOption = Annotated[
     Path,
@@ -37,7 +38,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """Print ``message`` as one red ``error:`` line on stderr and return the exit to raise.
+
+    The message is printed literally: error messages quote input (ids, file names, predicates), which must
+    neither be read as markup nor reach the terminal as control characters.
+    """
+    err_console.print(f"[bold red]error:[/] {safe_markup(message, keep_newlines=True)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -67,7 +73,7 @@ def _say_warnings(caught: list[warnings.WarningMessage]) -> None:
         text = str(item.message)
         if text not in seen:
             seen.add(text)
-            err_console.print(f"[bold yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold yellow]warning:[/] {safe_markup(text)}", highlight=False)
 
 
 def default_workspace(path: Path | None) -> Path:

@@ -3,12 +3,15 @@
 Each command is thin: it opens the workspace, calls one service (:func:`retain.services.refresh`, a view of
 :mod:`retain.services.analytics`, :func:`retain.services.customer_360`) and formats the rows as a Rich table,
 JSON or CSV. The views read the current marts snapshot; without one they say to run ``retain refresh`` first.
+
+Tables are sized for the terminal (:mod:`retain.cli._tables`: ids and numbers whole, long text wrapped); the
+wide views have layouts of their own, explained where they are built: metrics one row per KPI
+(:mod:`retain.cli._metrics_table`), cohorts the ages that fit (:mod:`retain.cli._cohorts_table`). Every value
+from the data is printed through :mod:`retain.cli._safe`.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 import sys
 from datetime import date, datetime
 from enum import StrEnum
@@ -16,12 +19,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
+from rich import box
+from rich.text import Text
 
 from retain import services
+from retain.analytics.cohorts import CohortMeasure
 from retain.analytics.periods import Freq
+from retain.cli._cohorts_table import cohorts_table, shown_ages
 from retain.cli._common import WorkspaceOption, console, err_console, handle_errors, print_json, progress_bar
+from retain.cli._export import write_csv
+from retain.cli._metrics_table import DEFAULT_KPIS, choose_kpis, metrics_table
+from retain.cli._numbers import fmt_number
+from retain.cli._safe import safe_markup, safe_text
+from retain.cli._tables import Col, fit_table
 from retain.workspace import Workspace
 
 __all__ = ["OutputFormat", "cohorts", "customer", "metrics", "refresh_cmd", "report", "segments"]
@@ -44,24 +54,8 @@ def _open(workspace: Path) -> Workspace:
     return Workspace.open(workspace)
 
 
-def _num(value: Any, digits: int = 2, suffix: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, int):
-        return f"{value:,}{suffix}"
-    return f"{value:,.{digits}f}{suffix}"
-
-
 def _print_csv(rows: list[dict[str, Any]]) -> None:
-    columns: list[str] = []
-    for row in rows:
-        columns += [key for key in row if key not in columns]
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: ("" if v is None else v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-        )
+    write_csv(rows, sys.stdout)
 
 
 def _flatten(row: dict[str, Any]) -> dict[str, Any]:
@@ -72,16 +66,6 @@ def _flatten(row: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[key] = value
     return flat
-
-
-def _period_label(start: datetime, freq: Freq, complete: bool) -> str:
-    if freq is Freq.MONTH:
-        label = f"{start:%Y-%m}"
-    elif freq is Freq.QUARTER:
-        label = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    else:
-        label = f"{start.year}"
-    return label if complete else label + "*"
 
 
 @handle_errors
@@ -96,7 +80,12 @@ def refresh_cmd(
         ),
     ] = None,
 ) -> None:
-    """Compute every metric into a new marts snapshot and upsert the customer profiles."""
+    """Compute every metric into a new marts snapshot and upsert the customer profiles.
+
+    Examples:
+      retain refresh -w shop
+      retain refresh -w shop --as-of 2024-12-31
+    """
     ws = _open(workspace)
     with progress_bar() as bar:
         task = bar.add_task("refresh", total=None)
@@ -105,17 +94,26 @@ def refresh_cmd(
             bar.update(task, description=f"refresh: {mart}", completed=done, total=total)
 
         result = services.refresh(ws, as_of=as_of, progress=on_progress)
-    table = Table(title=f"Snapshot {result.snapshot_id}", title_justify="left")
-    table.add_column("mart")
-    table.add_column("rows", justify="right")
-    table.add_column("seconds", justify="right")
-    for name, rows in result.rows.items():
-        table.add_row(name, f"{rows:,}", f"{result.seconds[name]:.2f}")
-    for name, reason in result.skipped.items():
-        table.add_row(f"[dim]{name}[/]", "[dim]skipped[/]", f"[dim]{reason}[/]")
-    console.print(table)
+    computed = fit_table(
+        [Col("mart", "mart"), Col("rows", "rows", "right"), Col("seconds", "seconds", "right")],
+        [[name, f"{rows:,}", f"{result.seconds[name]:.2f}"] for name, rows in result.rows.items()],
+        width=console.width,
+        title=f"Snapshot {result.snapshot_id}",
+    )
+    console.print(computed)
+    if result.skipped:
+        skipped = fit_table(
+            [Col("mart", "mart"), Col("reason", "why", wrap=True)],
+            [[name, safe_text(reason)] for name, reason in result.skipped.items()],
+            width=console.width,
+            title="Skipped",
+        )
+        console.print(skipped)
     for name, error in result.segment_errors.items():
-        err_console.print(f"[yellow]segment {name} skipped:[/] {escape(error)}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[yellow]segment {safe_markup(name)} skipped:[/] {safe_markup(error, keep_newlines=True)}",
+            highlight=False,
+        )
     written = result.profiles
     console.print(
         f"as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC · {result.model} · engine {result.engine} · profiles: "
@@ -130,61 +128,72 @@ def metrics(
     workspace: WorkspaceOption = Path("."),
     freq: Annotated[Freq, typer.Option(help="Period length.")] = Freq.MONTH,
     last: Annotated[int | None, typer.Option(min=1, help="Show only the newest N periods.")] = 12,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="KPIs to show, comma-separated, by their CSV name (section.column, or the column alone where "
+            "it is unique): e.g. retention_rate,churn_rate,nrr. Default: "
+            + ", ".join(k.column for k in DEFAULT_KPIS)
+            + ". Unknown names are refused with the list of valid ones. The table only; json and csv carry "
+            "every column.",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """KPIs per period: retention and churn, MRR movements, NRR/GRR, ARPA, AOV, repeat rate, NPS/CSAT."""
+    """KPIs per period: retention and churn, MRR movements, NRR/GRR, ARPA, AOV, repeat rate, NPS/CSAT.
+
+    The table has one row per KPI and the newest periods that fit the terminal as columns; --format csv or
+    json has every period and every column of the view.
+
+    Examples:
+      retain metrics -w shop --freq quarter
+      retain metrics -w shop --columns retention_rate,churn_rate,nrr --last 6
+      retain metrics -w shop --format csv > metrics.csv
+    """
     view = services.metrics(_open(workspace), freq=freq, last=last)
     rows = view.data
+    kpis = choose_kpis(columns, rows) if rows else []
     if fmt is OutputFormat.JSON:
         return print_json({"snapshot": view.snapshot_id, "as_of": view.as_of, "freq": freq.value, "periods": rows})
     if fmt is OutputFormat.CSV:
         return _print_csv([_flatten(r) for r in rows])
-    columns: list[tuple[str, str, str, int, str]] = [
-        # header, section, column, digits, suffix
-        ("start", "retention", "start_customers", 0, ""),
-        ("end", "retention", "end_customers", 0, ""),
-        ("retention", "retention", "retention_rate", 1, "%"),
-        ("churn", "retention", "churn_rate", 1, "%"),
-        ("vol.", "retention", "voluntary_churn_rate", 1, "%"),
-        ("invol.", "retention", "involuntary_churn_rate", 1, "%"),
-        ("MRR", "mrr", "ending_mrr", 0, ""),
-        ("new", "mrr", "new_mrr", 0, ""),
-        ("exp.", "mrr", "expansion_mrr", 0, ""),
-        ("contr.", "mrr", "contraction_mrr", 0, ""),
-        ("churned", "mrr", "churned_mrr", 0, ""),
-        ("react.", "mrr", "reactivation_mrr", 0, ""),
-        ("NRR", "mrr", "nrr", 1, "%"),
-        ("GRR", "mrr", "grr", 1, "%"),
-        ("ARPA", "mrr", "arpa", 2, ""),
-        ("revenue", "commerce", "revenue", 0, ""),
-        ("AOV", "commerce", "aov", 2, ""),
-        ("repeat", "commerce", "repeat_purchase_rate", 1, "%"),
-        ("NPS", "satisfaction", "nps", 1, ""),
-        ("CSAT", "satisfaction", "csat", 1, "%"),
-    ]
-    present = {section for r in rows for section in r if isinstance(r[section], dict)}
-    columns = [c for c in columns if c[1] in present]
-    table = Table(title=f"Metrics by {freq.value} (as of {view.as_of:%Y-%m-%d})", title_justify="left")
-    table.add_column("period")
-    for header, *_ in columns:
-        table.add_column(header, justify="right")
-    for r in rows:
-        cells = [_num(r.get(section, {}).get(col), digits, suffix) for _, section, col, digits, suffix in columns]
-        table.add_row(_period_label(r["period_start"], Freq(freq), r["complete"]), *cells)
-    console.print(table)
-    if rows and not rows[-1]["complete"]:
+    title = f"Metrics by {freq.value} (as of {view.as_of:%Y-%m-%d})"
+    if not rows:
+        console.print(f"{title}: no periods yet.", highlight=False)
+        return
+    fitted = metrics_table(rows, kpis, freq=Freq(freq), title=title, width=console.width)
+    console.print(fitted)
+    if not rows[-1]["complete"]:
         console.print("* partial period: cut at the snapshot's as-of time.", style="dim")
+    if fitted.hidden:
+        console.print(
+            f"The newest {len(rows) - len(fitted.hidden)} of {len(rows)} periods fit {console.width} columns; "
+            "a wider terminal, --last or --format csv show the others.",
+            style="dim",
+            highlight=False,
+        )
 
 
 @handle_errors
 def cohorts(
     workspace: WorkspaceOption = Path("."),
-    measure: Annotated[str, typer.Option(help="logo (customers) or revenue.")] = "logo",
+    measure: Annotated[
+        CohortMeasure, typer.Option(help="logo counts customers, revenue counts their MRR or spend.")
+    ] = CohortMeasure.LOGO,
     shares: Annotated[bool, typer.Option("--shares", help="Show shares of the cohort size instead of values.")] = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Monthly signup cohorts: customers (or revenue) still there at each age."""
-    result = services.cohorts(_open(workspace), measure=measure, shares=shares)
+    """Monthly signup cohorts: customers (or revenue) still there at each age.
+
+    The table shows every age (months after signup) that fits the terminal, otherwise the milestones +0, +1,
+    +2, +3, +6, +9, +12, +18 …; --format csv or json has every age.
+
+    Examples:
+      retain cohorts -w shop --shares
+      retain cohorts -w shop --measure revenue --format csv > cohorts.csv
+    """
+    result = services.cohorts(_open(workspace), measure=measure.value, shares=shares)
     view = result.data
     flat = [
         {
@@ -207,15 +216,15 @@ def cohorts(
     if fmt is OutputFormat.CSV:
         return _print_csv(flat)
     what = "share of cohort" if shares else ("customers" if view.measure == "logo" else "revenue")
-    table = Table(title=f"Cohorts by signup month: {view.measure}, {what}", title_justify="left")
-    table.add_column("cohort")
-    table.add_column("size", justify="right")
-    for age in view.ages:
-        table.add_column(f"+{age}", justify="right")
-    for r in view.rows:
-        values = [_num(v * 100, 0, "%") if shares and v is not None else _num(v, 0) for v in r["values"]]
-        table.add_row(f"{r['cohort']:%Y-%m}", _num(r["cohort_size"], 0), *values)
-    console.print(table)
+    fitted = cohorts_table(view, title=f"Cohorts by signup month: {view.measure}, {what}", width=console.width)
+    console.print(fitted)
+    if fitted.hidden:
+        console.print(
+            f"Ages shown (months after signup): {shown_ages(view.ages, fitted.hidden)} of 0–{view.ages[-1]}; "
+            "a wider terminal or --format csv show every age.",
+            style="dim",
+            highlight=False,
+        )
 
 
 @handle_errors
@@ -223,7 +232,14 @@ def segments(
     workspace: WorkspaceOption = Path("."),
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Segment sizes: RFM segments with their revenue, lifecycle states, user-defined segments."""
+    """Segment sizes: RFM segments with their revenue, lifecycle states, user-defined segments.
+
+    User-defined segments are predicates over the profile columns in the segments table of retain.toml.
+
+    Examples:
+      retain segments -w shop
+      retain segments -w shop --format json
+    """
     result = services.segments(_open(workspace))
     view = result.data
     if fmt is OutputFormat.JSON:
@@ -232,15 +248,15 @@ def segments(
         return _print_csv([{"kind": kind, **row} for kind, rows in view.items() for row in rows])
     titles = {"rfm": "RFM segments", "lifecycle": "Lifecycle states", "user": "User-defined segments"}
     for kind, rows in view.items():
-        table = Table(title=titles[kind], title_justify="left")
         keys = [k for k in rows[0] if k != "share"] if rows else ["segment", "customers"]
-        for key in [*keys, "share"]:
-            table.add_column(key, justify="left" if key in ("segment", "state") else "right")
-        for row in rows:
-            table.add_row(
-                *[_num(row[k]) if not isinstance(row[k], str) else row[k] for k in keys], _num(row.get("share"), 1, "%")
-            )
-        console.print(table)
+        names = ("segment", "state")
+        columns = [Col(k, k, "left" if k in names else "right") for k in keys] + [Col("share", "share", "right")]
+        cells = [
+            [safe_text(row[k]) if isinstance(row[k], str) else fmt_number(row[k]) for k in keys]
+            + [fmt_number(row.get("share"), 1, "%")]
+            for row in rows
+        ]
+        console.print(fit_table(columns, cells, width=console.width, title=titles[kind]))
     if not view:
         console.print("This snapshot has no segment marts (no orders or subscriptions).")
 
@@ -252,7 +268,12 @@ def customer(
     limit: Annotated[int, typer.Option(min=1, help="Timeline rows to show (newest).")] = 30,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """The 360 of one customer: profile, segments and timeline."""
+    """The 360 of one customer: profile, segments and timeline.
+
+    Examples:
+      retain customer C0000042 -w shop
+      retain customer C0000042 -w shop --limit 100 --format json
+    """
     view = services.customer_360(_open(workspace), customer_id)
     if fmt is OutputFormat.JSON:
         return print_json(
@@ -265,29 +286,38 @@ def customer(
         )
     if fmt is OutputFormat.CSV:
         return _print_csv([{"customer_id": customer_id, **row} for row in view.timeline])
-    profile = Table(
-        title=f"Customer {customer_id} (as of {view.as_of:%Y-%m-%d})", title_justify="left", show_header=False
-    )
-    profile.add_column("field", style="bold")
-    profile.add_column("value")
+    fields = []
     for key, value in view.profile.items():
         if value is not None:
             shown = (
                 f"{value:%Y-%m-%d %H:%M}"
                 if isinstance(value, datetime | date)
-                else _num(value)
+                else fmt_number(value)
                 if isinstance(value, float)
-                else str(value)
+                else value
             )
-            profile.add_row(key, shown)
+            fields.append([Text(key, style="bold"), safe_text(shown)])
     if view.segments:
-        profile.add_row("segments", ", ".join(view.segments))
+        fields.append([Text("segments", style="bold"), safe_text(", ".join(view.segments))])
+    profile = fit_table(
+        [Col("field", "field"), Col("value", "value", wrap=True)],
+        fields,
+        width=console.width,
+        title=Text.assemble("Customer ", safe_text(customer_id), f" (as of {view.as_of:%Y-%m-%d})"),
+        box=box.SQUARE,
+        show_header=False,
+    )
     console.print(profile)
-    timeline = Table(title="Timeline", title_justify="left")
-    for column in ("at", "kind", "summary", "amount"):
-        timeline.add_column(column, justify="right" if column == "amount" else "left")
-    for row in view.timeline[-limit:]:
-        timeline.add_row(f"{row['at']:%Y-%m-%d %H:%M}", str(row["kind"]), row["summary"] or "", _num(row["amount"]))
+    events = [
+        [f"{row['at']:%Y-%m-%d %H:%M}", safe_text(row["kind"]), safe_text(row["summary"]), fmt_number(row["amount"])]
+        for row in view.timeline[-limit:]
+    ]
+    timeline = fit_table(
+        [Col("at", "at"), Col("kind", "kind"), Col("summary", "summary", wrap=True), Col("amount", "amount", "right")],
+        events,
+        width=console.width,
+        title="Timeline",
+    )
     console.print(timeline)
 
 
@@ -298,12 +328,19 @@ def report(
         Path | None, typer.Option("--out", "-o", help="HTML file to write (default <workspace>/report.html).")
     ] = None,
 ) -> None:
-    """Write one self-contained HTML report (charts need no network) from the current snapshot."""
+    """Write one self-contained HTML report (charts need no network) from the current snapshot.
+
+    Examples:
+      retain report -w shop
+      retain report -w shop --out /tmp/retention.html
+    """
     from retain.report import write_report
 
     ws = _open(workspace)
     snapshot = services.require_snapshot(ws)
     written = write_report(snapshot, out if out is not None else ws.path / "report.html")
     console.print(
-        f"Report written to [bold]{written}[/] ({written.stat().st_size / 1e6:.1f} MB, snapshot {snapshot.id})."
+        f"Report written to [bold]{safe_markup(written)}[/] ({written.stat().st_size / 1e6:.1f} MB, "
+        f"snapshot {snapshot.id}).",
+        highlight=False,
     )

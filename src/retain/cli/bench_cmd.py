@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from retain.bench.analytics_bench import JOBS, AnalyticsBenchResult, run_analytics_bench
 from retain.bench.ingest_bench import run_ingest_bench
 from retain.bench.measure import Measurement
 from retain.cli._common import console, err_console, handle_errors
+from retain.cli._help import RetainCommand, RetainGroup
+from retain.cli._safe import safe_markup
+from retain.cli._tables import Col, fit_table
 
-__all__ = ["bench_app"]
+__all__ = ["BenchJob", "bench_app", "print_results"]
 
-bench_app = typer.Typer(help="Benchmarks: retain's jobs against a baseline in the same run.", no_args_is_help=True)
+bench_app = typer.Typer(
+    cls=RetainGroup,
+    help="Benchmarks: retain's jobs against a baseline in the same run.\n\n"
+    "Times are measured, never asserted; docs/benchmarks.md has the published figures.\n\n"
+    "Examples:\n  retain bench ingest --rows 1000000\n  retain bench analytics --customers 100000",
+    no_args_is_help=True,
+)
+
+BenchJob = StrEnum("BenchJob", {job.upper(): job for job in JOBS})
+"""The jobs ``retain bench analytics --job`` can time (those of :data:`retain.bench.analytics_bench.JOBS`)."""
 
 
-@bench_app.command("ingest")
+@bench_app.command("ingest", cls=RetainCommand)
 @handle_errors
 def bench_ingest(
     rows: Annotated[list[int], typer.Option("--rows", help="Rows of the orders CSV; repeat for several sizes.")],
@@ -28,7 +40,12 @@ def bench_ingest(
         bool, typer.Option("--markdown", help="Print a Markdown table (for docs/benchmarks.md).")
     ] = False,
 ) -> None:
-    """Validated ingest of an N-row orders CSV vs DuckDB's bare CSV-to-Parquet conversion of the same file."""
+    """Validated ingest of an N-row orders CSV vs DuckDB's bare CSV-to-Parquet conversion of the same file.
+
+    Examples:
+      retain bench ingest --rows 1000000 --rows 10000000
+      retain bench ingest --rows 100000 --repeats 1 --markdown
+    """
 
     def on_run(job: str, i: int, m: Measurement) -> None:
         err_console.print(f"  run {i + 1}: {job:<20} {m.seconds:8.2f} s  peak +{m.peak_rss_mb:,.0f} MB")
@@ -36,7 +53,7 @@ def bench_ingest(
     headers = ("rows", "file MB", "duckdb s", "retain s", "ratio", "retain rows/s", "duckdb peak MB", "retain peak MB")
     lines = []
     for n in rows:
-        err_console.print(f"[bold]{n:,} rows[/]")
+        err_console.print(f"[bold]{n:,} rows[/]", highlight=False)
         r = run_ingest_bench(n, repeats=repeats, work_dir=work_dir, on_run=on_run)
         lines.append(
             (
@@ -53,7 +70,7 @@ def bench_ingest(
     print_results(f"retain bench ingest (median of {repeats})", headers, lines, markdown=markdown)
 
 
-@bench_app.command("analytics")
+@bench_app.command("analytics", cls=RetainCommand)
 @handle_errors
 def bench_analytics(
     customers: Annotated[
@@ -61,8 +78,8 @@ def bench_analytics(
     ],
     repeats: Annotated[int, typer.Option(min=1, help="Runs per size and job; medians are reported.")] = 3,
     job: Annotated[
-        list[str] | None,
-        typer.Option("--job", help=f"Jobs to time (repeat): {', '.join(JOBS)}. Default: all three."),
+        list[BenchJob] | None,
+        typer.Option("--job", help="A job to time; repeat for several. Default: all of them."),
     ] = None,
     work_dir: Annotated[
         Path | None, typer.Option(help="Where synthetic data and workspaces are prepared (cached per size).")
@@ -77,6 +94,10 @@ def bench_analytics(
     pandas computes the monthly retention series, logo cohorts, RFM and customer profiles; retain runs its full
     refresh (every mart) and, like for like, the same metrics as Ibis expressions. Ratios are pandas time / retain
     time (higher is better for retain).
+
+    Examples:
+      retain bench analytics --customers 100000 --customers 1000000
+      retain bench analytics --customers 100000 --job refresh --job pandas
     """
 
     def on_run(name: str, i: int, m: Measurement, cpu: float) -> None:
@@ -84,7 +105,7 @@ def bench_analytics(
             f"  run {i + 1}: {name:<8} {m.seconds:8.2f} s  cpu {cpu:8.2f} s  peak +{m.peak_rss_mb:,.0f} MB"
         )
 
-    jobs = tuple(job or JOBS)
+    jobs = tuple(str(j) for j in job) if job else JOBS
     results: list[AnalyticsBenchResult] = []
     for n in sorted(set(customers)):
         err_console.print(f"[bold]{n:,} customers[/]")
@@ -95,7 +116,7 @@ def bench_analytics(
                 jobs=jobs,
                 work_dir=work_dir,
                 seed=seed,
-                on_step=lambda s: err_console.print(f"  {s}"),
+                on_step=lambda s: err_console.print(f"  {safe_markup(s)}", highlight=False),
                 on_run=on_run,
             )
         )
@@ -124,12 +145,11 @@ def bench_analytics(
         console.print(
             f"Growth {lo.customers:,} → {hi.customers:,} customers ({hi.lake_rows / lo.lake_rows:.1f}× the lake rows), "
             f"wall time: {growth}.",
-            soft_wrap=True,
             highlight=False,
         )
 
 
-@bench_app.command("predict")
+@bench_app.command("predict", cls=RetainCommand)
 @handle_errors
 def bench_predict(
     customers: Annotated[
@@ -144,7 +164,10 @@ def bench_predict(
         bool, typer.Option("--markdown", help="Print a Markdown table (for docs/benchmarks.md).")
     ] = False,
 ) -> None:
-    """Feature building, training and scoring time and peak memory; BG/NBD fit time vs the lifetimes package."""
+    """Feature building, training and scoring time and peak memory; BG/NBD fit time vs the lifetimes package.
+
+    Example: retain bench predict --customers 20000 --dates 6
+    """
     import tempfile
 
     from retain.bench.predict_bench import run_predict_bench
@@ -159,7 +182,7 @@ def bench_predict(
                 work_dir=work_dir or Path(scratch),
                 dates=dates,
                 seed=seed,
-                on_step=lambda s: err_console.print(f"  {s}"),
+                on_step=lambda s: err_console.print(f"  {safe_markup(s)}", highlight=False),
             )
             for job in jobs:
                 m = r.jobs[job]
@@ -198,22 +221,25 @@ def bench_predict(
         fitted = ", ".join(
             f"{who}: " + " ".join(f"{k}={v:.3f}" for k, v in params.items()) for who, params in r.bgnbd_params.items()
         )
-        console.print(f"BG/NBD parameters at {r.customers:,} customers — {fitted}", highlight=False, soft_wrap=True)
+        console.print(f"BG/NBD parameters at {r.customers:,} customers — {fitted}", highlight=False)
     if results and results[0].lifetimes_note:
-        console.print(f"BG/NBD vs lifetimes not run: {results[0].lifetimes_note}.", highlight=False, soft_wrap=True)
+        console.print(f"BG/NBD vs lifetimes not run: {safe_markup(results[0].lifetimes_note)}.", highlight=False)
 
 
 def print_results(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]], *, markdown: bool) -> None:
-    """A Rich table, or with ``markdown`` the same figures as a Markdown table for docs/benchmarks.md."""
+    """The figures as a Rich table, or with ``markdown`` as a Markdown table for docs/benchmarks.md.
+
+    ``headers[0]`` is what each run varies (rows, customers). The Markdown table has a run per row, as the docs
+    show it; the Rich table is transposed — a measure per row, a run per column — because a benchmark has a
+    dozen measures and a few runs, and a dozen columns do not fit a terminal.
+    """
     if markdown:
         console.print("| " + " | ".join(headers) + " |", soft_wrap=True, highlight=False)
         console.print("|" + "---:|" * len(headers), soft_wrap=True, highlight=False)
         for line in lines:
             console.print("| " + " | ".join(line) + " |", soft_wrap=True, highlight=False)
         return
-    table = Table(title=title)
-    for header in headers:
-        table.add_column(header, justify="right", no_wrap=header == "rows")
-    for line in lines:
-        table.add_row(*line)
-    console.print(table)
+    runs = [line[0] for line in lines]
+    columns = [Col("measure", headers[0]), *(Col(f"run {n}", run, "right") for n, run in enumerate(runs))]
+    rows = [[header, *(line[i] for line in lines)] for i, header in enumerate(headers) if i > 0]
+    console.print(fit_table(columns, rows, width=console.width, title=title))

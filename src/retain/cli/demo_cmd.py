@@ -16,6 +16,7 @@ import typer
 
 from retain import services
 from retain.cli._common import console, handle_errors, progress_bar
+from retain.cli._safe import safe_markup
 from retain.cli.ingest_cmd import report_ingest
 from retain.cli.init_cmd import summary_table
 from retain.contract.tables import TABLES
@@ -73,7 +74,9 @@ def _summary(ctx: DemoContext) -> None:
     console.print(summary_table(services.table_summaries(ctx.workspace), title=f"Demo workspace {ctx.workspace.path}"))
     rejected = sum(r.rows_rejected for r in ctx.ingested)
     accepted = sum(r.rows_accepted for r in ctx.ingested)
-    console.print(f"Ingested {accepted:,} rows into {len(ctx.ingested)} tables; {rejected:,} rejected.")
+    console.print(
+        f"Ingested {accepted:,} rows into {len(ctx.ingested)} tables; {rejected:,} rejected.", highlight=False
+    )
 
 
 def _refresh(ctx: DemoContext) -> None:
@@ -88,7 +91,8 @@ def _refresh(ctx: DemoContext) -> None:
     result = ctx.refreshed
     console.print(
         f"Snapshot {result.snapshot_id}: {len(result.rows)} marts as of {result.as_of:%Y-%m-%d}, "
-        f"{result.profiles_written:,} customer profiles in the state database ({result.seconds_total:.1f} s)."
+        f"{result.profiles_written:,} customer profiles in the state database ({result.seconds_total:.1f} s).",
+        highlight=False,
     )
 
 
@@ -96,20 +100,21 @@ def _report(ctx: DemoContext) -> None:
     from retain.report import write_report
 
     out = write_report(services.require_snapshot(ctx.workspace), ctx.workspace.path / "report.html")
-    console.print(f"Report: [bold]{out}[/] (one self-contained HTML file; open it in a browser).")
+    console.print(f"Report: [bold]{safe_markup(out)}[/] (one self-contained HTML file; open it in a browser).")
 
 
 def _predict(ctx: DemoContext) -> None:
     from retain.cli.model_cmds import at_risk
 
-    result = services.train(ctx.workspace, progress=lambda stage: console.print(f"  {stage} …", highlight=False))
+    result = services.train(
+        ctx.workspace, progress=lambda stage: console.print(f"  {safe_markup(stage)} …", highlight=False)
+    )
     m = result.metrics
     console.print(
         f"Model {result.version.version}: temporal backtest on {int(m['n']):,} later customer-months — "
         f"ROC-AUC {m['roc_auc']:.3f}, PR-AUC {m['pr_auc']:.3f}, top-decile lift {m['top_decile_lift']:.1f}×, "
         f"Brier {m['brier']:.4f} (base rate {m['brier_base_rate']:.4f}).",
         highlight=False,
-        soft_wrap=True,
     )
     at_risk(ctx.workspace.path, top=10)
 
@@ -132,7 +137,12 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing demo workspace.")] = False,
 ) -> None:
-    """Create a workspace with synthetic customers and walk through what retain does with them."""
+    """Create a workspace with synthetic customers and walk through what retain does with them.
+
+    Examples:
+      retain demo
+      retain demo /tmp/demo --customers 2000 --model commerce --force
+    """
     if path.exists() and any(path.iterdir()):
         if not force:
             raise WorkspaceError(f"{path} already exists; pass --force to replace it or choose another folder.")
@@ -141,7 +151,9 @@ def demo(
     for number, (title, step) in enumerate(DEMO_STEPS, start=1):
         console.rule(f"[bold]{number}. {title}")
         step(ctx)
+    shown = safe_markup(path)
     console.print(
-        f"\nDone. Explore with [bold]retain metrics -w {path}[/], [bold]retain segments -w {path}[/] "
-        f"or open {path}/report.html."
+        f"\nDone. Explore with [bold]retain metrics -w {shown}[/], [bold]retain segments -w {shown}[/] "
+        f"or open {safe_markup(path / 'report.html')}.",
+        highlight=False,
     )

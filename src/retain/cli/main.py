@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from retain import __version__
+from retain.cli._help import RetainCommand, RetainGroup
 from retain.cli.analytics_cmds import cohorts, customer, metrics, refresh_cmd, report, segments
 from retain.cli.bench_cmd import bench_app
 from retain.cli.demo_cmd import demo
@@ -18,7 +19,18 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="retain",
-    help="Customer retention and churn management: ingest, analyse, predict, act.",
+    cls=RetainGroup,
+    help=(
+        "Customer retention and churn management: ingest, analyse, predict, act.\n\n"
+        "Start with the demo, or create a workspace and ingest your own data; every command's --help has "
+        "examples.\n\n"
+        "Examples:\n"
+        "  retain demo\n"
+        "  retain init shop\n"
+        "  retain ingest orders orders.csv -w shop\n"
+        "  retain refresh -w shop\n"
+        "  retain metrics -w shop --freq quarter"
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -38,18 +50,21 @@ def _main(
     """retain — see how many customers you keep, who is about to leave and why."""
 
 
-app.command()(demo)
-app.command()(init)
-app.command()(status)
-app.command()(schema)
-app.command()(ingest)
-app.command()(synth)
-app.command("refresh")(refresh_cmd)
-app.command()(metrics)
-app.command()(cohorts)
-app.command()(segments)
-app.command()(customer)
-app.command()(report)
+for name, command in (
+    ("demo", demo),
+    ("init", init),
+    ("status", status),
+    ("schema", schema),
+    ("ingest", ingest),
+    ("synth", synth),
+    ("refresh", refresh_cmd),
+    ("metrics", metrics),
+    ("cohorts", cohorts),
+    ("segments", segments),
+    ("customer", customer),
+    ("report", report),
+):
+    app.command(name, cls=RetainCommand)(command)
 app.add_typer(bench_app, name="bench")
 app.add_typer(model_app, name="model")
-app.command("at-risk")(at_risk)
+app.command("at-risk", cls=RetainCommand)(at_risk)

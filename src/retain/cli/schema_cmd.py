@@ -2,37 +2,61 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from retain.cli._common import console, handle_errors, print_json
+from retain.cli._tables import Col, Fitted, fit_table
 from retain.contract import TABLES, TableSpec, table_spec
+from retain.contract.tables import TableName
 
-__all__ = ["schema"]
+__all__ = ["SchemaFormat", "schema"]
 
 
-def _spec_table(spec: TableSpec) -> Table:
-    table = Table(title=f"{spec.name} — key: {' + '.join(spec.key)}", caption=spec.description, title_justify="left")
-    for header in ("column", "type", "required", "rules", "description"):
-        table.add_column(header)
+class SchemaFormat(StrEnum):
+    """How ``retain schema`` prints the contract: tables for people, JSON for scripts."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def _spec_table(spec: TableSpec) -> Fitted:
+    columns = [
+        Col("column", "column"),
+        Col("type", "type"),
+        Col("required", "required"),
+        Col("rules", "rules", wrap=True, min_width=16),
+        Col("description", "description", wrap=True, min_width=16),
+    ]
+    rows = []
     for col in spec.columns:
         rules = col.rules[1:] if col.required else col.rules
-        table.add_row(col.name, col.type.value, "yes" if col.required else "", "; ".join(rules), col.description)
-    for rule in spec.row_rules:
-        table.add_row("(row)", "", "", rule.description, "")
-    return table
+        rows.append([col.name, col.type.value, "yes" if col.required else "", "; ".join(rules), col.description])
+    rows += [["(row)", "", "", rule.description, ""] for rule in spec.row_rules]
+    return fit_table(
+        columns, rows, width=console.width, title=f"{spec.name} — key: {' + '.join(spec.key)}", caption=spec.description
+    )
 
 
 @handle_errors
 def schema(
-    table: Annotated[str | None, typer.Argument(help="One table; all six when omitted.")] = None,
-    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    table: Annotated[
+        TableName | None, typer.Argument(help="One table; all six when omitted.", case_sensitive=False)
+    ] = None,
+    format: Annotated[SchemaFormat, typer.Option("--format", help="table (for people) or json.")] = (
+        SchemaFormat.TABLE
+    ),
 ) -> None:
-    """Print the canonical tables: columns, types, required, key and rules."""
+    """Print the canonical tables: columns, types, required, key and rules.
+
+    Examples:
+      retain schema orders
+      retain schema --format json
+    """
     specs = [table_spec(table)] if table else list(TABLES.values())
-    if format == "json":
+    if format is SchemaFormat.JSON:
         print_json(
             [
                 {

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from retain.cli._common import console, handle_errors, progress_bar
+from retain.cli._safe import safe_markup
+from retain.cli._tables import Col, fit_table
 from retain.synth import SynthModel, generate
 
-__all__ = ["synth"]
+__all__ = ["SynthFormat", "synth"]
+
+
+class SynthFormat(StrEnum):
+    """File format of the synthetic tables."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
 
 
 @handle_errors
@@ -20,9 +29,14 @@ def synth(
     customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 20_000,
     model: Annotated[SynthModel, typer.Option(help="Business model.")] = SynthModel.SUBSCRIPTION,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 0,
-    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "parquet",
+    format: Annotated[SynthFormat, typer.Option("--format", help="File format of the tables.")] = SynthFormat.PARQUET,
 ) -> None:
-    """Generate realistic customers, activity and churn whose true churn probabilities are known."""
+    """Generate realistic customers, activity and churn whose true churn probabilities are known.
+
+    Examples:
+      retain synth synthetic/
+      retain synth --customers 100000 --model commerce --format csv synthetic/
+    """
     with progress_bar() as bar:
         task = bar.add_task("synth", total=customers)
         summary = generate(
@@ -30,13 +44,15 @@ def synth(
             customers=customers,
             model=model,
             seed=seed,
-            fmt=format,
+            fmt=format.value,
             progress=lambda n: bar.update(task, completed=n),
         )
-    table = Table(
-        "table", "rows", title=f"Synthetic {summary.model} data, seed {summary.seed}, {summary.start} to {summary.end}"
+    title = f"Synthetic {summary.model} data, seed {summary.seed}, {summary.start} to {summary.end}"
+    rows = [[name, f"{count:,}"] for name, count in summary.rows.items()]
+    console.print(
+        fit_table([Col("table", "table"), Col("rows", "rows", "right")], rows, width=console.width, title=title)
     )
-    for name, rows in summary.rows.items():
-        table.add_row(name, f"{rows:,}")
-    console.print(table)
-    console.print(f"Written to {out.resolve()} (true churn probabilities in {out / 'ground_truth'})")
+    console.print(
+        f"Written to {safe_markup(out.resolve())} (true churn probabilities in {safe_markup(out / 'ground_truth')})",
+        highlight=False,
+    )
