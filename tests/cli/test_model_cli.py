@@ -274,4 +274,5 @@ def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path):
 
     buffer = io.StringIO()
     write_csv([{"name": '=HYPERLINK("http://x")', "amount": -12.5, "note": "@SUM(A1)", "ok": "Anna"}], buffer)
-    assert buffer.getvalue().splitlines() == ["name,amount,note,ok", '\'=HYPERLINK(""http://x""),-12.5,\'@SUM(A1),Anna']
+    # The quote goes inside the CSV quoting: a spreadsheet reads the cell as text starting with "'=".
+    assert buffer.getvalue().splitlines()[1] == '"\'=HYPERLINK(""http://x"")",-12.5,\'@SUM(A1),Anna'
