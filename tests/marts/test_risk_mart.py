@@ -94,3 +94,15 @@ def test_without_a_model_the_risk_marts_are_skipped_and_the_risk_columns_null(ti
     assert set(PROFILE_RISK_COLUMNS) <= set(profiles.column_names)  # the profile spec holds, model or not
     assert all(profiles[column].null_count == 3 for column in PROFILE_RISK_COLUMNS)
     assert result.rows["profiles"] == 3
+
+
+def test_the_360_explains_a_scored_customer_the_snapshot_did_not(trained_workspace, snapshot):
+    """The snapshot explains the top of the list only; the 360 of anyone else scored is explained on demand, with
+    the snapshot's model and facts — the same reasons scoring that customer at the top would give."""
+    risk = snapshot.read("at_risk").to_pandas()
+    unexplained = risk[risk["reasons"].isna()].iloc[0]
+    view = customer_360(trained_workspace, unexplained["customer_id"]).profile
+    assert view["reasons"] is not None and view["p_churn"] == unexplained["p_churn"]
+    full = score(trained_workspace, as_of=snapshot.as_of, top=None).ranked.set_index("customer_id")
+    expected = full.loc[unexplained["customer_id"]]
+    assert (view["reasons"], view["reason_code"]) == (expected["reasons"], expected["reason_code"])

@@ -26,6 +26,7 @@ def test_lifecycle_and_segment_moves_and_kpi_deltas_between_two_snapshots(tmp_pa
     # first snapshot (as of March 1) had no whole March: its latest whole month (February) is compared.
     kpis = {k.kpi: k for k in diff.kpis}
     assert kpis["active customers"].month == datetime(2024, 3, 1, tzinfo=UTC)
+    assert kpis["active customers"].previous_month == datetime(2024, 2, 1, tzinfo=UTC)
     assert (kpis["active customers"].previous, kpis["active customers"].current) == (2, 1)
     assert kpis["active customers"].delta == -1
     assert diff.newly_at_risk.empty  # no churn model: nobody is ranked
@@ -66,3 +67,20 @@ def test_newly_at_risk_are_the_customers_entering_the_top(tmp_path):
     assert diff.newly_at_risk["risk_rank"].is_monotonic_increasing
     previous = pd.to_numeric(diff.newly_at_risk["previous_rank"])
     assert (previous.isna() | (previous > 30)).all()
+
+
+def test_retain_changes_prints_the_moves_and_kpis_in_80_columns(tmp_path):
+    from typer.testing import CliRunner
+
+    from retain.cli.main import app
+
+    ws = build_tiny(tmp_path / "ws")
+    refresh(ws, as_of=datetime(2024, 3, 1, tzinfo=UTC))
+    refresh(ws)
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["changes", "-w", str(ws.path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert all(len(line) <= 80 for line in result.output.splitlines())
+    flat = " ".join(result.output.split())
+    assert "Changes from snapshot as of 2024-03-01 to 2024-04-15" in flat
+    assert "│ lifecycle │ active │ churned │ 1 │" in flat
+    assert "│ active customers │ 2 │ 1 │ -1.0 │" in flat

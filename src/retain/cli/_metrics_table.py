@@ -24,7 +24,16 @@ from retain.cli._numbers import fmt_number
 from retain.cli._tables import Col, Fitted, fit_table
 from retain.errors import InputError
 
-__all__ = ["DEFAULT_KPIS", "Kpi", "available_kpis", "choose_kpis", "metrics_table", "period_label"]
+__all__ = [
+    "DEFAULT_KPIS",
+    "SUBSCRIPTION_ONLY_KPIS",
+    "Kpi",
+    "available_kpis",
+    "choose_kpis",
+    "metrics_table",
+    "period_label",
+    "shop_label",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,18 @@ DEFAULT_KPIS = (
     Kpi("satisfaction.csat", "CSAT", 1, "%"),
 )
 """The KPIs shown without ``--columns``, in order (each only when the workspace has its section)."""
+
+SUBSCRIPTION_ONLY_KPIS = ("retention.voluntary_churn_rate", "retention.involuntary_churn_rate")
+"""Default KPIs that mean nothing for a shop (a shop customer never cancels, nor fails a payment): hidden there."""
+
+_SHOP_LABELS = {"retention.start_customers": "active at start", "retention.end_customers": "active at end"}
+
+
+def shop_label(kpi: Kpi, window_days: int) -> Kpi:
+    """``kpi`` as a shop reads it: customers are the *active* ones (an order within the window)."""
+    label = _SHOP_LABELS.get(kpi.name)
+    return kpi if label is None else Kpi(kpi.name, label, kpi.digits, kpi.suffix, kpi.parent, kpi.alone)
+
 
 _PERCENT_COLUMNS = ("nrr", "grr", "csat")
 

@@ -28,7 +28,7 @@ from retain.analytics.periods import Freq
 from retain.cli._cohorts_table import cohorts_table, shown_ages
 from retain.cli._common import WorkspaceOption, console, err_console, handle_errors, print_json, progress_bar
 from retain.cli._export import write_csv
-from retain.cli._metrics_table import DEFAULT_KPIS, choose_kpis, metrics_table
+from retain.cli._metrics_table import DEFAULT_KPIS, SUBSCRIPTION_ONLY_KPIS, choose_kpis, metrics_table, shop_label
 from retain.cli._numbers import fmt_number
 from retain.cli._safe import safe_markup, safe_text
 from retain.cli._tables import Col, fit_table
@@ -153,7 +153,10 @@ def metrics(
     """
     view = services.metrics(_open(workspace), freq=freq, last=last)
     rows = view.data
+    shop = view.business_model == "commerce"
     kpis = choose_kpis(columns, rows) if rows else []
+    if shop and columns is None:
+        kpis = [shop_label(k, view.activity_window_days) for k in kpis if k.name not in SUBSCRIPTION_ONLY_KPIS]
     if fmt is OutputFormat.JSON:
         return print_json({"snapshot": view.snapshot_id, "as_of": view.as_of, "freq": freq.value, "periods": rows})
     if fmt is OutputFormat.CSV:
@@ -166,6 +169,15 @@ def metrics(
     console.print(fitted)
     if not rows[-1]["complete"]:
         console.print("* partial period: cut at the snapshot's as-of time.", style="dim")
+    if shop:
+        note = f"Shop: active = an order within {view.activity_window_days} days (churned: none for longer)."
+        if view.lifetime_repeat and view.lifetime_repeat[1]:
+            again, ordered = view.lifetime_repeat
+            note += (
+                f" Lifetime repeat-purchase rate: {100 * again / ordered:.1f} % ({again:,} of the {ordered:,} "
+                "customers who ordered have ordered again)."
+            )
+        console.print(note, style="dim", highlight=False)
     if fitted.hidden:
         console.print(
             f"The newest {len(rows) - len(fitted.hidden)} of {len(rows)} periods fit {console.width} columns; "

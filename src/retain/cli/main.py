@@ -8,6 +8,7 @@ from retain import __version__
 from retain.cli._help import RetainCommand, RetainGroup
 from retain.cli.analytics_cmds import cohorts, customer, metrics, refresh_cmd, report, segments
 from retain.cli.bench_cmd import bench_app
+from retain.cli.changes_cmd import changes
 from retain.cli.demo_cmd import demo
 from retain.cli.ingest_cmd import ingest
 from retain.cli.init_cmd import init, status
@@ -63,6 +64,7 @@ for name, command in (
     ("segments", segments),
     ("customer", customer),
     ("report", report),
+    ("changes", changes),
 ):
     app.command(name, cls=RetainCommand)(command)
 app.add_typer(bench_app, name="bench")

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from retain.analytics.periods import Freq
+from retain.marts.registry import MartName
 from retain.marts.views import CohortView, cohort_view, metrics_view, segments_view
 from retain.services.snapshots import require_snapshot
 from retain.workspace import Workspace
@@ -25,12 +26,28 @@ class SnapshotView:
     snapshot_id: str
     as_of: datetime
     data: Any
+    business_model: str = "subscription"
+    activity_window_days: int = 90
+    lifetime_repeat: tuple[int, int] | None = None
+    """Shops: (customers with two or more orders, customers with one or more) up to ``as_of``."""
 
 
 def metrics(ws: Workspace, *, freq: Freq | str = Freq.MONTH, last: int | None = None) -> SnapshotView:
     """KPIs per period (see :func:`retain.marts.views.metrics_view`)."""
     snapshot = require_snapshot(ws)
-    return SnapshotView(snapshot.id, snapshot.as_of, metrics_view(snapshot, freq=freq, last=last))
+    model = snapshot.manifest.get("model", "subscription")
+    repeat = None
+    if model == "commerce" and snapshot.has(MartName.PROFILES):
+        orders = snapshot.read(MartName.PROFILES, columns=["orders"]).column("orders").to_numpy(zero_copy_only=False)
+        repeat = (int((orders >= 2).sum()), int((orders >= 1).sum()))
+    return SnapshotView(
+        snapshot.id,
+        snapshot.as_of,
+        metrics_view(snapshot, freq=freq, last=last),
+        business_model=model,
+        activity_window_days=int(snapshot.manifest.get("activity_window_days", 90)),
+        lifetime_repeat=repeat,
+    )
 
 
 def cohorts(ws: Workspace, *, measure: str = "logo", shares: bool = False) -> SnapshotView:

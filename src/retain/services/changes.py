@@ -42,7 +42,9 @@ KPI_CHANGES: tuple[tuple[str, str, str], ...] = (
 class KpiChange:
     kpi: str
     month: datetime
-    """The latest whole month of the current snapshot (the previous value is the same month, or its latest)."""
+    """The latest whole month of the current snapshot."""
+    previous_month: datetime | None
+    """The same month in the previous snapshot, or its latest whole month when it did not reach that one."""
     previous: float | None
     current: float | None
 
@@ -100,13 +102,13 @@ def _kpis(current: Snapshot, previous: Snapshot) -> list[KpiChange]:
             continue
         value = latest[section].get(column)
         old = (then or {}).get(section, {}).get(column) if then else None
-        out.append(KpiChange(label, latest["period_start"], old, value))
+        out.append(KpiChange(label, latest["period_start"], then["period_start"] if then else None, old, value))
     return out
 
 
 def _moves(now: pd.DataFrame, before: pd.DataFrame, column: str, kind: str) -> list[Move]:
-    both = now[[column]].join(before[[column]], how="inner", lsuffix="_now", rsuffix="_before")
-    changed = both[both[f"{column}_now"].fillna("none") != both[f"{column}_before"].fillna("none")]
+    both = now[[column]].join(before[[column]], how="inner", lsuffix="_now", rsuffix="_before").fillna("none")
+    changed = both[both[f"{column}_now"] != both[f"{column}_before"]]
     counts = changed.groupby([f"{column}_before", f"{column}_now"], dropna=False).size()
     moves = [Move(kind, str(b), str(a), int(n)) for (b, a), n in counts.items()]
     return sorted(moves, key=lambda m: (-m.customers, m.before, m.after))

@@ -7,9 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from retain.analytics.timeline import customer_timeline
-from retain.errors import NotFoundError
+from retain.errors import NotFoundError, RetainError
 from retain.facts import Facts
+from retain.marts.snapshot import Snapshot
+from retain.models.churn.features import churn_features
+from retain.models.scoring import with_reasons
 from retain.services.snapshots import require_snapshot
+from retain.services.training import churn_registry
 from retain.state.profiles import get_profile
 from retain.workspace import Workspace
 
@@ -53,4 +57,29 @@ def customer_360(ws: Workspace, customer_id: str) -> Customer360:
         )
     facts = Facts(ws.backend, snapshot.lake_view(ws.lake.root))
     timeline = facts.backend.to_pyarrow(customer_timeline(facts.tables, customer_id, as_of=snapshot.as_of))
-    return Customer360(customer_id, snapshot.id, snapshot.as_of, stored.profile, stored.segments, timeline.to_pylist())
+    profile = dict(stored.profile)
+    if profile.get("p_churn") is not None and profile.get("reasons") is None:
+        profile.update(_reasons_now(ws, facts, snapshot, customer_id))
+    return Customer360(customer_id, snapshot.id, snapshot.as_of, profile, stored.segments, timeline.to_pylist())
+
+
+def _reasons_now(ws: Workspace, facts: Facts, snapshot: Snapshot, customer_id: str) -> dict[str, Any]:
+    """Reasons of a scored customer the snapshot did not explain (it explains only the top of the list).
+
+    Computed from the same facts and the same model version as the snapshot. The features are computed over
+    everyone and then cut to this customer: some are relative to the population (the core features any customer
+    used), so one customer's rows alone would give other values than the snapshot's scoring saw.
+    """
+    version = snapshot.manifest.get("churn_model")
+    if version is None:
+        return {}
+    try:
+        model, _ = churn_registry(ws).load(version)
+    except RetainError:  # the version was deleted since: say nothing rather than explain with another model
+        return {}
+    everyone = churn_features(facts.tables, as_of=snapshot.as_of)
+    features = facts.backend.to_pyarrow(everyone.filter(everyone.customer_id == customer_id)).to_pandas()
+    if features.empty:
+        return {}
+    why = with_reasons(model, features, features[["customer_id"]], [customer_id])
+    return {column: why[column].iloc[0] for column in ("reasons", "reason_code", "playbook")}
