@@ -36,3 +36,12 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     result = subprocess.run([ruff, "check", "src", "tests"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docs_profile_is_the_profile_spec():
+    """docs/profile.md is generated from the profile spec; regenerate it with
+    ``python -c "from retain.contract.profile import PROFILE as P; open('docs/profile.md','w').write(P.markdown())"``.
+    """
+    from retain.contract.profile import PROFILE
+
+    assert (ROOT / "docs" / "profile.md").read_text() == PROFILE.markdown()

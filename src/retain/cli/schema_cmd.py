@@ -10,6 +10,7 @@ import typer
 from retain.cli._common import console, handle_errors, print_json
 from retain.cli._tables import Col, Fitted, fit_table
 from retain.contract import TABLES, TableSpec, table_spec
+from retain.contract.profile import PROFILE
 from retain.contract.tables import TableName
 
 __all__ = ["SchemaFormat", "schema"]
@@ -48,13 +49,29 @@ def schema(
     format: Annotated[SchemaFormat, typer.Option("--format", help="table (for people) or json.")] = (
         SchemaFormat.TABLE
     ),
+    profile: Annotated[
+        bool, typer.Option("--profile", help="The customer profile (360) instead: what segments can use.")
+    ] = False,
 ) -> None:
     """Print the canonical tables: columns, types, required, key and rules.
 
     Examples:
       retain schema orders
       retain schema --format json
+      retain schema --profile
     """
+    if profile:
+        if format is SchemaFormat.JSON:
+            print_json(
+                [{"name": c.name, "type": c.type.name.lower(), "group": str(c.group), "description": c.description}
+                 for c in PROFILE]
+            )  # fmt: skip
+            return
+        columns = [Col("column", "column"), Col("type", "type"), Col("group", "group"),
+                   Col("description", "description", wrap=True, min_width=16)]  # fmt: skip
+        rows = [[c.name, c.type.name.lower(), str(c.group), c.description] for c in PROFILE]
+        console.print(fit_table(columns, rows, width=console.width, title="Customer profile (the 360)"))
+        return
     specs = [table_spec(table)] if table else list(TABLES.values())
     if format is SchemaFormat.JSON:
         print_json(

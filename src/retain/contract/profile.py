@@ -112,6 +112,22 @@ class ProfileSpec:
     def in_group(self, group: ProfileGroup) -> list[ProfileColumn]:
         return [c for c in self.columns if c.group is group]
 
+    def markdown(self) -> str:
+        """The spec as a Markdown page (``docs/profile.md`` is this text; a test keeps them equal)."""
+        lines = [
+            "# The customer profile (the 360)",
+            "",
+            "One row per customer at the snapshot's as-of instant: in the `profiles` mart, the state database's",
+            "`customer_profiles` table (one typed column each), `retain customer ID` and the API. Every column may be",
+            "used in a segment or playbook condition (e.g. `p_churn > 0.3 AND mrr >= 50`). Generated from",
+            "`retain.contract.profile.PROFILE` (`retain schema --profile` prints the same).",
+            "",
+            "| column | type | group | meaning |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| `{c.name}` | {c.type.name.lower()} | {c.group} | {c.description} |" for c in self.columns]
+        return "\n".join(lines) + "\n"
+
     def arrow_schema(self) -> pa.Schema:
         """The Arrow schema of a complete profile table (every column, in order)."""
         return pa.schema([pa.field(c.name, c.type.arrow) for c in self.columns])
