@@ -32,24 +32,23 @@ CHURN_REASONS: tuple[str, ...] = tuple(reason.value for reason in ChurnReason)
 """The churn-reason codes, in taxonomy order (the allowed values of ``cancel_reason`` and ``reason``)."""
 
 
-class ReasonCode(StrEnum):
-    """Why a customer may leave: the churn-reason taxonomy, then engagement codes for behavioural signals."""
+_ENGAGEMENT_CODES = {
+    # What the behaviour shows, before the customer states a reason.
+    "DISENGAGED": "disengaged",
+    "LOW_ADOPTION": "low_adoption",
+    "DISSATISFIED": "dissatisfied",
+    "RENEWAL_RISK": "renewal_risk",
+    "EARLY_LIFE": "early_life",
+}
 
-    PRICE = "price"
-    MISSING_FEATURE = "missing_feature"
-    POOR_SERVICE = "poor_service"
-    PRODUCT_QUALITY = "product_quality"
-    SWITCHED_COMPETITOR = "switched_competitor"
-    NO_LONGER_NEEDED = "no_longer_needed"
-    MOVED = "moved"
-    PAYMENT_FAILED = "payment_failed"
-    OTHER = "other"
-    # Engagement codes: what the behaviour shows, before the customer states a reason.
-    DISENGAGED = "disengaged"
-    LOW_ADOPTION = "low_adoption"
-    DISSATISFIED = "dissatisfied"
-    RENEWAL_RISK = "renewal_risk"
-    EARLY_LIFE = "early_life"
+ReasonCode = StrEnum(  # type: ignore[misc]  # every churn reason, then the engagement codes: one list of each
+    "ReasonCode",
+    [*((reason.name, reason.value) for reason in ChurnReason), *_ENGAGEMENT_CODES.items()],
+    module=__name__,
+)
+ReasonCode.__doc__ = """Why a customer may leave: the churn-reason taxonomy (:class:`ChurnReason`), then engagement
+codes for behavioural signals (``disengaged``, ``low_adoption``, ``dissatisfied``, ``renewal_risk``,
+``early_life``)."""
 
 
 class Playbook(StrEnum):

@@ -19,22 +19,14 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["TEMP_PREFIX", "Pointer", "fsync_dir", "fsync_tree", "publish", "remove_temporaries", "write_durably"]
+__all__ = ["TEMP_PREFIX", "Pointer", "fsync", "fsync_tree", "publish", "remove_temporaries", "write_durably"]
 
 TEMP_PREFIX = ".tmp-"
 """Prefix of everything being written; readers skip such names."""
 
 
-def fsync_dir(path: Path) -> None:
-    """Flush a folder's entries (a rename or a new file in it) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file's contents, or a folder's entries (a rename or a new file in it), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -47,11 +39,11 @@ def fsync_tree(path: Path) -> None:
     if path.is_dir():
         for child in path.rglob("*"):
             if child.is_file():
-                _fsync_file(child)
+                fsync(child)
         for folder in [*sorted({p.parent for p in path.rglob("*")}, reverse=True), path]:
-            fsync_dir(folder)
+            fsync(folder)
     else:
-        _fsync_file(path)
+        fsync(path)
 
 
 def write_durably(path: Path, data: str | bytes) -> None:
@@ -88,7 +80,7 @@ def publish(temp: Path, final: Path, *, replace: bool = False) -> Path:
         if final.exists():
             raise FileExistsError(final)
         os.rename(temp, final)  # a folder onto an existing non-empty folder fails too: never merged
-    fsync_dir(final.parent)
+    fsync(final.parent)
     return final
 
 

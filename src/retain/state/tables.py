@@ -62,17 +62,23 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"timestamp {value!r} has no time zone; pass a timezone-aware datetime (UTC)")
-        value = value.astimezone(UTC)
+        value = _aware_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else _as_utc(value)
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is refused (its zone is unknown)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"timestamp {value!r} has no time zone; pass a timezone-aware datetime (UTC)")
+    return value.astimezone(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A datetime read back from a database: naive ones are UTC (SQLite), aware ones converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 ingest_runs = sa.Table(
@@ -121,9 +127,7 @@ class ProfileTimestamp(sa.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"timestamp {value!r} has no time zone; pass a timezone-aware datetime (UTC)")
-        value = value.astimezone(UTC)
+        value = _aware_utc(value)
         return epoch_micros(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
@@ -131,7 +135,7 @@ class ProfileTimestamp(sa.TypeDecorator[datetime]):
             return None
         if isinstance(value, int):
             return _EPOCH + timedelta(microseconds=value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _as_utc(value)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
