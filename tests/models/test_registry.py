@@ -62,7 +62,7 @@ def _world(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.fixture(scope="module")
 def fitted() -> tuple[ChurnModel, pd.DataFrame]:
     X, y = _world(800, seed=1)
-    model = ChurnModel(n_estimators=40, calibration="isotonic", calibration_folds=3).fit(X, y)
+    model = ChurnModel(capacity="fixed", n_estimators=40, calibration="isotonic", calibration_folds=3).fit(X, y)
     X_new, _ = _world(300, seed=2)
     # An unseen plan must behave identically after loading too (the learned categories travel with the model).
     X_new.loc[:4, "plan"] = "enterprise"
@@ -78,6 +78,26 @@ def test_round_trip_gives_identical_predictions_and_contributions(tmp_path, fitt
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     pd.testing.assert_frame_equal(loaded.contributions(X), model.contributions(X))
     assert loaded.categories_ == model.categories_ == {"plan": ["basic", "pro", "team"]}
+
+
+def test_a_linear_model_round_trips_with_no_booster_files(tmp_path, fitted):
+    _, X = fitted
+    model = ChurnModel(capacity="linear").fit(*_world(800, seed=1))
+    saved = ModelRegistry(tmp_path / "churn").save(model, _record(), created_at=CREATED)
+    loaded, metadata = ModelRegistry(tmp_path / "churn").load()
+    assert metadata.artifact.boosters == [] and not list(saved.path.glob("booster_*.txt"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    pd.testing.assert_frame_equal(loaded.contributions(X), model.contributions(X))
+
+
+def test_metadata_written_before_baselines_and_capacity_still_loads(tmp_path, fitted):
+    model, _ = fitted
+    saved = ModelRegistry(tmp_path / "churn").save(model, _record(), created_at=CREATED)
+    old = json.loads((saved.path / "metadata.json").read_text())
+    del old["capacity"], old["backtest"]["baselines"]  # what a model trained before them has on disk
+    (saved.path / "metadata.json").write_text(json.dumps(old))
+    metadata = ModelRegistry(tmp_path / "churn").metadata()
+    assert metadata.backtest.baselines == {} and metadata.capacity == {}
 
 
 def test_boosters_are_saved_as_lightgbm_text(tmp_path, fitted):

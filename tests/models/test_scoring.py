@@ -58,6 +58,16 @@ def test_training_metadata_describes_the_data(subscription_ws):
     # Training windows end by the first test date: 2025-09-01 + 30 days = 2025-10-01 <= 2025-10-01.
     assert bt["train_dates"][-1].startswith("2025-09-01")
     assert meta["rows"]["train"] + meta["rows"]["test"] == meta["rows"]["total"]  # no date sits out
+    # The baselines were trained and tested on the backtest's own rows.
+    baselines = bt["baselines"]
+    assert list(baselines) == ["recency", "logistic_regression"]
+    for baseline in baselines.values():
+        assert baseline["metrics"]["n"] == bt["metrics"]["n"] == meta["rows"]["test"]
+        assert baseline["metrics"]["positives"] == bt["metrics"]["positives"]
+    assert baselines["recency"]["description"].startswith("days_since_last_")
+    # The capacity the final model chose, among the six candidates it compared.
+    assert meta["capacity"]["kind"] in {"trees", "linear"}
+    assert [c["chosen"] for c in meta["capacity"]["candidates"]].count(True) == 1
     assert 0.0 <= bt["metrics"]["roc_auc"] <= 1.0
     assert sum(r["count"] for r in bt["calibration"]) == meta["rows"]["test"]
     assert meta["features"][:2] == ["tenure_days", "events_7d"]

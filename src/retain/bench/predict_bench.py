@@ -4,7 +4,7 @@ For N synthetic subscription customers (the workspace of ``retain bench analytic
 
 - **features**: point-in-time churn features of every customer at one as-of date (what scoring needs);
 - **dataset**: features + labels at ``dates`` monthly observation dates (what training needs);
-- **train**: ``ChurnModel`` (the workspace training parameters) fitted on that dataset;
+- **train**: ``ChurnModel`` (the workspace training parameters, inner folds by customer) fitted on that dataset;
 - **score**: P(churn), value if retained, health, ranking by expected loss and reasons for the top 20 of every
   active customer (:func:`retain.models.scoring.score_features`).
 
@@ -128,7 +128,8 @@ def run_predict_bench(
     say(f"train on {len(frame):,} rows")
     X = frame.drop(columns=["customer_id", AS_OF_COLUMN, LABEL])
     y = frame[LABEL].to_numpy()
-    m, model = measure(lambda: ChurnModel(horizon_days=90, **DEFAULT_MODEL_PARAMS).fit(X, y))
+    groups = frame["customer_id"].to_numpy()
+    m, model = measure(lambda: ChurnModel(horizon_days=90, **DEFAULT_MODEL_PARAMS).fit(X, y, groups=groups))
     result.jobs["train"] = m
     del frame
 

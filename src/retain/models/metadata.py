@@ -17,7 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from retain.contract.business_model import BusinessModel
 
-__all__ = ["Artifact", "Backtest", "CalibrationBin", "DataRange", "ModelMetadata", "RowCounts", "TrainingRecord"]
+__all__ = [
+    "Artifact",
+    "Backtest",
+    "BaselineRecord",
+    "CalibrationBin",
+    "DataRange",
+    "ModelMetadata",
+    "RowCounts",
+    "TrainingRecord",
+]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,6 +64,15 @@ class CalibrationBin(BaseModel):
     gap: float
 
 
+class BaselineRecord(BaseModel):
+    """A baseline trained and tested on the backtest's rows (``retain.models.churn.baselines``)."""
+
+    model_config = _FROZEN
+    description: str = Field(description="What it ranks by: the recency column, or the logistic penalty.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Same keys as the model's; empty: n/a.")
+    note: str = Field(default="", description="Why the baseline could not be evaluated, when it could not.")
+
+
 class Backtest(BaseModel):
     """The temporal backtest: trained on earlier observation dates, tested on later ones."""
 
@@ -63,6 +81,10 @@ class Backtest(BaseModel):
     test_dates: list[datetime]
     metrics: dict[str, float] = Field(description="roc_auc, pr_auc, top_decile_lift, brier, base_rate, n ...")
     calibration: list[CalibrationBin]
+    baselines: dict[str, BaselineRecord] = Field(
+        default_factory=dict,
+        description="recency and logistic_regression on the same rows; empty for models trained before baselines.",
+    )
 
 
 class TrainingRecord(BaseModel):
@@ -77,6 +99,9 @@ class TrainingRecord(BaseModel):
     features: list[str]
     categorical_features: list[str] = Field(default_factory=list)
     model_params: dict[str, Any] = Field(default_factory=dict)
+    capacity: dict[str, Any] = Field(
+        default_factory=dict, description="What the final model chose (ChurnModel.capacity_): trees or linear."
+    )
     rows: RowCounts
     backtest: Backtest
     seconds: dict[str, float] = Field(default_factory=dict)

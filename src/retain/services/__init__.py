@@ -26,7 +26,13 @@ from retain.services.analytics import SnapshotView, cohorts, metrics, segments
 from retain.services.at_risk import AtRiskList, at_risk
 from retain.services.changes import Changes, changes
 from retain.services.customers import Customer360, customer_360
-from retain.services.models import current_model_version, model_metadata, model_versions
+from retain.services.models import (
+    baseline_comparison,
+    current_model_version,
+    model_comparison,
+    model_metadata,
+    model_versions,
+)
 from retain.services.refresh import RefreshProgress, RefreshResult, refresh
 from retain.services.scoring import Scored, score
 from retain.services.snapshots import current_snapshot, marts_store, require_snapshot
@@ -50,6 +56,7 @@ __all__ = [
     "TrainResult",
     "WorkspaceStatus",
     "at_risk",
+    "baseline_comparison",
     "changes",
     "churn_registry",
     "cohort_view",
@@ -60,6 +67,7 @@ __all__ = [
     "marts_store",
     "metrics",
     "metrics_view",
+    "model_comparison",
     "model_metadata",
     "model_versions",
     "refresh",

@@ -7,7 +7,9 @@
 2. observation dates on the 1st of every month from ``history_months`` after the first fact, kept only when
    their whole label window ``(date, date + horizon]`` ends by ``as_of`` (default: the end of the data);
 3. a **temporal backtest**: the last ``test_months`` dates are the test set, the model trains on the dates
-   whose label windows end before the first test date (no training label overlaps the test period);
+   whose label windows end before the first test date (no training label overlaps the test period); the
+   baselines (recency only, a logistic regression: :mod:`retain.models.churn.baselines`) are trained and
+   tested on exactly the same rows, and the comparison is kept with the model;
 4. the final model fitted on every labelled row, saved with its metadata as the next version
    (:class:`~retain.models.registry.ModelRegistry`) and made current.
 """
@@ -28,11 +30,12 @@ from retain.contract import TableName
 from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
 from retain.models.churn.backtest import BACKTEST_MODEL_PARAMS
+from retain.models.churn.baselines import BaselineComparison, BaselineScore, backtest_baselines, compare
 from retain.models.churn.classifier import ChurnModel
 from retain.models.churn.dataset import AS_OF, build_dataset, monthly_dates, observable_dates
 from retain.models.churn.evaluate import calibration_table, temporal_backtest
 from retain.models.churn.labels import LABEL
-from retain.models.metadata import ModelMetadata, TrainingRecord
+from retain.models.metadata import BaselineRecord, ModelMetadata, TrainingRecord
 from retain.models.registry import ModelRegistry, ModelVersion
 from retain.workspace import Workspace
 
@@ -46,9 +49,9 @@ ranking by a 30-day model's P(churn) × value reaches 0.89 of the true top-5 % e
 the true driver for 92 % of the riskiest tenth against 73 %."""
 
 DEFAULT_MODEL_PARAMS: dict[str, Any] = dict(BACKTEST_MODEL_PARAMS)
-"""ChurnModel parameters for event-history data: the shallow, regularised trees the synthetic backtest tuned
-(``retain.models.churn.backtest.BACKTEST_MODEL_PARAMS``). ``min_child_samples`` shrinks to ``rows / 50`` (at
-least 20) on small datasets, where leaves of 200 rows would leave the trees unable to split."""
+"""ChurnModel parameters for event-history data: none beyond the defaults — the model chooses its capacity
+from the workspace's own rows (``capacity="auto"``, inner folds by customer), as in the synthetic backtest
+(``retain.models.churn.backtest.BACKTEST_MODEL_PARAMS``)."""
 
 _ID_COLUMNS = ("customer_id", AS_OF, LABEL)
 
@@ -60,17 +63,39 @@ def churn_registry(ws: Workspace) -> ModelRegistry:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Outcome of :func:`train_workspace`: the saved version and what the backtest measured."""
+    """Outcome of :func:`train`: the saved version and what the backtest measured.
+
+    Attributes
+    ----------
+    version : ModelVersion
+    metrics : dict of str to float
+        The model's backtest metrics on the test rows.
+    calibration : pandas.DataFrame
+        The model's calibration table on the test rows.
+    n_rows : int
+        Labelled rows of the dataset.
+    seconds : dict of str to float
+        Wall-clock time per stage.
+    comparison : BaselineComparison
+        The model beside the recency and logistic-regression baselines on the same test rows;
+        ``comparison.sentences()`` says which baseline the model does not beat.
+    """
 
     version: ModelVersion
     metrics: dict[str, float]
     calibration: pd.DataFrame
     n_rows: int
     seconds: dict[str, float]
+    comparison: BaselineComparison
 
     @property
     def metadata(self) -> ModelMetadata:
         return self.version.metadata
+
+    @property
+    def baselines(self) -> dict[str, BaselineScore]:
+        """The baselines' scores on the backtest's test rows, by name (``recency``, ``logistic_regression``)."""
+        return self.comparison.baselines
 
 
 def _split(dates: list[datetime], horizon_days: int, test_months: int, history_months: int) -> tuple[list, list]:
@@ -148,32 +173,34 @@ def train(
     seconds["dataset"] = time.perf_counter() - clock
 
     params = dict(DEFAULT_MODEL_PARAMS if model_params is None else model_params)
-    if model_params is None:
-        # Leaves of 200 rows suit tens of thousands of rows; a small shop's few thousand could not split at all.
-        params["min_child_samples"] = min(DEFAULT_MODEL_PARAMS["min_child_samples"], max(20, len(frame) // 50))
 
     def factory() -> ChurnModel:
         return ChurnModel(horizon_days=horizon_days, **params)
 
     say(f"temporal backtest: train on {len(train_dates)} dates, test on {len(test_dates)}")
     clock = time.perf_counter()
-    backtest = temporal_backtest(
-        frame,
-        time_column=AS_OF,
-        train_until=train_dates[-1],
-        test_from=test_dates[0],
-        target=LABEL,
-        model_factory=factory,
-        drop_columns=["customer_id"],
-    )
+    split = {
+        "time_column": AS_OF,
+        "train_until": train_dates[-1],
+        "test_from": test_dates[0],
+        "target": LABEL,
+        "group_column": "customer_id",
+    }
+    backtest = temporal_backtest(frame, model_factory=factory, **split)
     seconds["backtest"] = time.perf_counter() - clock
+
+    say("baselines on the same rows: recency, logistic regression")
+    clock = time.perf_counter()
+    baselines = backtest_baselines(frame, horizon_days=horizon_days, **split)
+    comparison = compare(backtest.metrics, baselines)
+    seconds["baselines"] = time.perf_counter() - clock
     test_labels = frame.loc[backtest.test_proba.index, LABEL].to_numpy()
     calibration = calibration_table(test_labels, backtest.test_proba.to_numpy())
 
     say(f"final model on {len(frame):,} labelled rows")
     clock = time.perf_counter()
     X = frame.drop(columns=list(_ID_COLUMNS))
-    model = factory().fit(X, frame[LABEL].to_numpy())
+    model = factory().fit(X, frame[LABEL].to_numpy(), groups=frame["customer_id"].to_numpy())
     seconds["fit"] = time.perf_counter() - clock
 
     record = TrainingRecord(
@@ -184,6 +211,7 @@ def train(
         features=list(X.columns),
         categorical_features=list(model.categorical_features_),
         model_params={**params, "horizon_days": horizon_days},
+        capacity=_capacity_record(model),
         rows={
             "total": len(frame),
             "positives": int(frame[LABEL].sum()),
@@ -196,8 +224,24 @@ def train(
             "test_dates": test_dates,
             "metrics": backtest.metrics,
             "calibration": calibration.to_dict("records"),
+            "baselines": {
+                name: BaselineRecord(description=b.description, metrics=b.metrics, note=b.note)
+                for name, b in baselines.items()
+            },
         },
         seconds=seconds,
     )
     version = churn_registry(ws).save(model, record, created_at=ws.clock.now())
-    return TrainResult(version, backtest.metrics, calibration, len(frame), seconds)
+    return TrainResult(version, backtest.metrics, calibration, len(frame), seconds, comparison)
+
+
+def _capacity_record(model: Any) -> dict[str, Any]:
+    """``capacity_`` of the fitted model plus the candidates it compared, as plain JSON values."""
+    record: dict[str, Any] = dict(getattr(model, "capacity_", {}))
+    scores = getattr(model, "capacity_scores_", None)
+    if scores is not None:
+        record["candidates"] = [
+            {key: value.item() if hasattr(value, "item") else value for key, value in row.items()}
+            for row in scores.to_dict("records")
+        ]
+    return record

@@ -1,4 +1,5 @@
-"""The synthetic backtest: the true-probability reference and the acceptance run (model AUC ≥ 0.95 × oracle AUC)."""
+"""The synthetic backtest: the true-probability reference and the acceptance run (model AUC ≥ 0.95 × oracle AUC,
+ahead of both baselines)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,10 @@ def test_backtest_model_reaches_95_percent_of_the_true_probabilities_auc():
     # The model's mean probability is within 15 % of the test churn rate, and every decile within tolerance.
     assert test.p_model.mean() == pytest.approx(test.churned.mean(), rel=0.15)
     assert calibration_within(result.calibration), result.calibration
+    # The baselines were trained and tested on the same rows, and the model beats both: recency ranks by the
+    # login recency (about 0.56), the logistic regression (about 0.685) misses the non-linear drivers.
+    for baseline in result.baselines.values():
+        assert baseline.metrics["n"] == result.n_test and baseline.metrics["positives"] == test.churned.sum()
+    assert result.baselines["recency"].description == "days_since_last_login, highest first"
+    assert result.model_auc > result.baselines["logistic_regression"].metrics["roc_auc"] + 0.005
+    assert result.model_auc > result.baselines["recency"].metrics["roc_auc"] + 0.1

@@ -1,4 +1,8 @@
-"""ChurnModel on a synthetic world whose churn probabilities are known, plus its contracts."""
+"""ChurnModel on a synthetic world whose churn probabilities are known, plus its contracts.
+
+The world is linear in its features (``logistic_world``), so the default ``capacity="auto"`` chooses the logistic
+regression there; the tree machinery (boosters, TreeSHAP) is tested with ``capacity="fixed"``, and every contract
+(unseen categories, dtypes, columns, empty batches) on both."""
 
 from __future__ import annotations
 
@@ -11,11 +15,26 @@ from sklearn.base import clone
 from retain.errors import InputError, NotFittedError, SchemaMismatchError
 from retain.models.churn import ChurnModel, brier, calibration_table, roc_auc
 
+# The defaults ChurnModel had before capacity="auto": 400 rounds of 31-leaf trees, isotonic calibration.
+FIXED_TREES = {"capacity": "fixed", "n_estimators": 400, "learning_rate": 0.05, "calibration": "isotonic"}
+
 
 @pytest.fixture(scope="module")
 def fitted(synthetic_train) -> ChurnModel:
     X, y, _ = synthetic_train
     return ChurnModel().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted_trees(synthetic_train) -> ChurnModel:
+    X, y, _ = synthetic_train
+    return ChurnModel(**FIXED_TREES).fit(X, y)
+
+
+@pytest.fixture(scope="module", params=["auto", "fixed"])
+def either(request, fitted, fitted_trees) -> ChurnModel:
+    """The default (here: linear) model and the fixed-trees model, for the contracts both must keep."""
+    return fitted if request.param == "auto" else fitted_trees
 
 
 def test_beats_the_trivial_baseline_and_approaches_the_oracle(fitted, synthetic_test):
@@ -36,25 +55,60 @@ def test_beats_the_trivial_baseline_and_approaches_the_oracle(fitted, synthetic_
     assert table["gap"].abs().max() <= 0.1
 
 
-def test_learned_attributes(fitted, synthetic_train):
+def test_learned_attributes(either, synthetic_train):
     X, _, _ = synthetic_train
-    assert fitted.feature_names_in_.tolist() == list(X.columns)
-    assert fitted.n_features_in_ == 5
-    assert fitted.categorical_features_ == ["plan"]
-    assert fitted.categories_ == {"plan": ["basic", "pro", "team"]}
-    assert fitted.classes_.tolist() == [0, 1]
-    assert len(fitted.boosters_) == 3  # one per calibration fold
-    assert all(booster.num_trees() == 400 for booster in fitted.boosters_)
+    assert either.feature_names_in_.tolist() == list(X.columns)
+    assert either.n_features_in_ == 5
+    assert either.categorical_features_ == ["plan"]
+    assert either.categories_ == {"plan": ["basic", "pro", "team"]}
+    assert either.classes_.tolist() == [0, 1]
+    assert len(either.estimators_) == len(either.calibrators_) == 3  # one per calibration fold
+
+
+def test_fixed_trees_are_exactly_the_given_ones(fitted_trees):
+    assert len(fitted_trees.boosters_) == 3  # one per calibration fold
+    assert all(booster.num_trees() == 400 for booster in fitted_trees.boosters_)
+    assert fitted_trees.capacity_ == {
+        "kind": "trees",
+        "num_leaves": 31,
+        "n_estimators": 400,
+        "min_child_samples": 20,
+        "learning_rate": 0.05,
+    }
+    assert fitted_trees.capacity_scores_ is None
     with pytest.raises(AttributeError, match="boosters_"):
+        _ = fitted_trees.booster_
+
+
+def test_auto_compares_every_candidate_and_keeps_the_lowest_held_out_log_loss(fitted):
+    scores = fitted.capacity_scores_
+    assert scores["candidate"].tolist() == [
+        "trees_2_leaves",
+        "trees_4_leaves",
+        "trees_8_leaves",
+        "trees_16_leaves",
+        "trees_32_leaves",
+        "linear",
+    ]
+    assert scores["chosen"].sum() == 1
+    assert scores.loc[scores["chosen"], "log_loss"].item() == scores["log_loss"].min()
+    # Early stopping kept fewer rounds than the cap, and fewer for bigger trees (they fit faster).
+    trees = scores[scores["kind"] == "trees"]
+    assert (trees["n_estimators"] < 1000).all() and trees["n_estimators"].is_monotonic_decreasing
+    # The world is linear in its features: the logistic regression wins, and the model has no booster.
+    assert fitted.capacity_["kind"] == "linear" and scores["chosen"].tolist()[-1]
+    assert fitted.boosters_ == []
+    with pytest.raises(AttributeError, match="chose the linear model"):
         _ = fitted.booster_
 
 
-def test_predict_is_probability_at_one_half(fitted, synthetic_test):
+def test_predict_is_probability_at_one_half(either, synthetic_test):
     X, _, _ = synthetic_test
-    np.testing.assert_array_equal(fitted.predict(X), (fitted.predict_proba(X)[:, 1] >= 0.5).astype(int))
+    np.testing.assert_array_equal(either.predict(X), (either.predict_proba(X)[:, 1] >= 0.5).astype(int))
 
 
-def test_unseen_category_is_scored_as_missing(fitted, synthetic_test):
+def test_unseen_category_is_scored_as_missing(either, synthetic_test):
+    fitted = either
     X, _, _ = synthetic_test
     head = X.head(6).copy()
     unseen = head.copy()
@@ -70,7 +124,8 @@ def test_unseen_category_is_scored_as_missing(fitted, synthetic_test):
     np.testing.assert_array_equal(p_unseen[[1, 3, 4]], fitted.predict_proba(seen_only)[[1, 3, 4], 1])
 
 
-def test_category_dtype_and_object_dtype_score_the_same(fitted, synthetic_test):
+def test_category_dtype_and_object_dtype_score_the_same(either, synthetic_test):
+    fitted = either
     X, _, _ = synthetic_test
     as_category = X.assign(plan=X["plan"].astype("category"))
     as_object = X.assign(plan=X["plan"].astype(object))
@@ -81,7 +136,8 @@ def test_category_dtype_and_object_dtype_score_the_same(fitted, synthetic_test):
     np.testing.assert_array_equal(fitted.predict_proba(reordered), expected)
 
 
-def test_shap_contributions_add_up_to_the_raw_score(fitted, synthetic_test):
+def test_shap_contributions_add_up_to_the_raw_score(fitted_trees, synthetic_test):
+    fitted = fitted_trees
     X = synthetic_test[0].head(300)  # TreeSHAP on 3 x 400 deep trees costs milliseconds per row
     contrib = fitted.contributions(X)
     assert list(contrib.columns) == [*X.columns, "bias"]
@@ -102,8 +158,8 @@ def test_shap_contributions_add_up_to_the_raw_score(fitted, synthetic_test):
 
 def test_uncalibrated_model_contributions_give_its_probabilities(synthetic_train, synthetic_test):
     X, y, _ = synthetic_train
-    model = ChurnModel(calibration=None, n_estimators=100).fit(X, y)
-    assert model.calibrator_ is None
+    model = ChurnModel(capacity="fixed", calibration=None, n_estimators=100).fit(X, y)
+    assert model.calibrators_ == []
     Xt = synthetic_test[0].head(500)
     logit = model.contributions(Xt).sum(axis=1).to_numpy()
     np.testing.assert_allclose(model.predict_proba(Xt)[:, 1], 1 / (1 + np.exp(-logit)), rtol=1e-12)
@@ -112,7 +168,7 @@ def test_uncalibrated_model_contributions_give_its_probabilities(synthetic_train
 
 def test_single_booster_mode_sigmoid(synthetic_train, synthetic_test):
     X, y, _ = synthetic_train
-    model = ChurnModel(calibration="sigmoid", ensemble=False, n_estimators=100).fit(X, y)
+    model = ChurnModel(capacity="fixed", calibration="sigmoid", ensemble=False, n_estimators=100).fit(X, y)
     Xt, yt, _ = synthetic_test
     assert len(model.boosters_) == 1
     head = Xt.head(500)
@@ -134,12 +190,13 @@ def test_single_booster_mode_sigmoid(synthetic_train, synthetic_test):
     assert roc_auc(yt, p) == pytest.approx(roc_auc(yt, model.raw_score(Xt)))
 
 
-def test_same_seed_same_probabilities_other_seed_other_folds(synthetic_train, synthetic_test):
+@pytest.mark.parametrize("capacity", ["fixed", "auto"])
+def test_same_seed_same_probabilities_other_seed_other_folds(capacity, synthetic_train, synthetic_test):
     X, y, _ = synthetic_train
     Xt, _, _ = synthetic_test
-    first = ChurnModel(n_estimators=100, random_state=5).fit(X, y).predict_proba(Xt)
-    second = ChurnModel(n_estimators=100, random_state=5).fit(X, y).predict_proba(Xt)
-    other = ChurnModel(n_estimators=100, random_state=6).fit(X, y).predict_proba(Xt)
+    first = ChurnModel(capacity=capacity, n_estimators=100, random_state=5).fit(X, y).predict_proba(Xt)
+    second = ChurnModel(capacity=capacity, n_estimators=100, random_state=5).fit(X, y).predict_proba(Xt)
+    other = ChurnModel(capacity=capacity, n_estimators=100, random_state=6).fit(X, y).predict_proba(Xt)
     np.testing.assert_array_equal(first, second)
     assert not np.array_equal(first, other)
 
@@ -170,7 +227,8 @@ def test_not_fitted():
             call(X)
 
 
-def test_columns_must_match_fit(fitted, synthetic_test):
+def test_columns_must_match_fit(either, synthetic_test):
+    fitted = either
     X, _, _ = synthetic_test
     with pytest.raises(SchemaMismatchError) as info:
         fitted.predict_proba(X.drop(columns=["tenure_years"]).assign(region="EU"))
@@ -208,9 +266,15 @@ def test_rejects_unknown_calibration_listing_valid_ones():
         ChurnModel(calibration="beta").fit(X, np.r_[np.ones(100), np.zeros(200)])
 
 
+def test_rejects_unknown_capacity_listing_valid_ones():
+    X = pd.DataFrame({"x": np.arange(300.0)})
+    with pytest.raises(InputError, match=r"unknown capacity 'huge'; valid values are \['auto', 'fixed', 'linear'\]"):
+        ChurnModel(capacity="huge").fit(X, np.r_[np.ones(100), np.zeros(200)])
+
+
 def test_boolean_labels_and_sklearn_clone(synthetic_train):
     X, y, _ = synthetic_train
-    model = ChurnModel(n_estimators=50, num_leaves=7)
+    model = ChurnModel(capacity="fixed", n_estimators=50, num_leaves=7)
     twin = clone(model)
     assert twin.get_params() == model.get_params()
     from_bool = model.fit(X, y.astype(bool)).predict_proba(X.head(50))

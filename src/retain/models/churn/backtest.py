@@ -44,6 +44,7 @@ from retain.analytics.periods import as_instant
 from retain.contract import TableName
 from retain.engine import connect
 from retain.errors import InputError
+from retain.models.churn.baselines import BaselineScore, backtest_baselines
 from retain.models.churn.classifier import ChurnModel
 from retain.models.churn.dataset import AS_OF, build_dataset, monthly_dates, observable_dates
 from retain.models.churn.evaluate import calibration_table, roc_auc, summary_metrics, temporal_backtest
@@ -58,18 +59,14 @@ __all__ = [
     "synthetic_backtest",
 ]
 
-BACKTEST_MODEL_PARAMS: dict[str, Any] = {
-    "n_estimators": 200,
-    "learning_rate": 0.03,
-    "num_leaves": 7,
-    "min_child_samples": 200,
-    "reg_lambda": 5.0,
-}
-"""ChurnModel parameters of the backtest: small, strongly regularised trees.
+BACKTEST_MODEL_PARAMS: dict[str, Any] = {}
+"""ChurnModel parameters of the backtest: none — the defaults choose the capacity from the training rows.
 
-The synthetic hazard is additive in a dozen drivers plus unobserved noise, so shallow trees (7 leaves) with
-large leaves (200 rows) and an L2 penalty generalise best; the defaults (31 leaves, 20 rows, 400 trees) fit
-noise and lose about 0.01 ROC-AUC out of time.
+The synthetic hazard is additive in a dozen drivers plus unobserved noise. Before ``capacity="auto"`` the backtest
+used hand-tuned shallow trees (7 leaves, leaves of 200 rows, L2 penalty 5, 200 rounds at learning rate 0.03):
+ratio 0.9942 on 20,000 customers (seed 1). Inner folds by customer now pick stumps (2 leaves) themselves:
+ratio 1.000 on the same rows (docs/models.md). Random folds would have picked 31-leaf trees that memorise
+customers seen at several dates and lose 0.01 ROC-AUC out of time, hence ``group_column="customer_id"``.
 """
 
 ORACLES = ("product", "ex_ante", "carry_forward")
@@ -100,6 +97,9 @@ class SyntheticBacktest:
     predictions : pandas.DataFrame
         Test rows: ``customer_id``, ``as_of``, ``churned``, ``p_model``, ``p_true`` (``product``),
         ``p_true_ex_ante`` and ``p_true_carry_forward``.
+    baselines : dict of str to BaselineScore
+        Recency and logistic regression trained and tested on the same rows
+        (:func:`~retain.models.churn.baselines.backtest_baselines`).
     seconds : dict of str to float
         Wall-clock time per stage (informational).
     """
@@ -117,6 +117,7 @@ class SyntheticBacktest:
     oracle_aucs: dict[str, float]
     calibration: pd.DataFrame
     predictions: pd.DataFrame
+    baselines: dict[str, BaselineScore] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -313,16 +314,20 @@ def synthetic_backtest(
 
         clock = time.perf_counter()
         params = dict(BACKTEST_MODEL_PARAMS if model_params is None else model_params)
+        split = {
+            "time_column": AS_OF,
+            "train_until": train_dates[-1],
+            "test_from": test_dates[0],
+            "target": LABEL,
+            "group_column": "customer_id",
+        }
         result = temporal_backtest(
-            frame,
-            time_column=AS_OF,
-            train_until=train_dates[-1],
-            test_from=test_dates[0],
-            target=LABEL,
-            model_factory=lambda: ChurnModel(horizon_days=horizon_days, **params),
-            drop_columns=["customer_id"],
+            frame, model_factory=lambda: ChurnModel(horizon_days=horizon_days, **params), **split
         )
         seconds["train_and_score"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        baselines = backtest_baselines(frame, horizon_days=horizon_days, **split)
+        seconds["baselines"] = time.perf_counter() - clock
 
         test = frame.loc[result.test_proba.index, ["customer_id", AS_OF, LABEL]].reset_index(drop=True)
         truth = pd.read_parquet(folder / manifest["ground_truth"])
@@ -351,5 +356,6 @@ def synthetic_backtest(
         },
         calibration=calibration_table(y, test["p_model"].to_numpy()),
         predictions=test,
+        baselines=baselines,
         seconds=seconds,
     )

@@ -37,7 +37,7 @@ __all__ = [
 
 
 class _Classifier(Protocol):
-    def fit(self, X: Any, y: Any) -> Any: ...
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> Any: ...
 
     def predict_proba(self, X: Any) -> np.ndarray: ...
 
@@ -308,6 +308,7 @@ def temporal_backtest(
     target: str,
     model_factory: Callable[[], _Classifier] | None = None,
     drop_columns: Sequence[str] = (),
+    group_column: str | None = None,
     horizon_days: int | None = None,
 ) -> BacktestResult:
     """Train on earlier snapshots and score later ones, as the model would be used in production.
@@ -327,6 +328,10 @@ def temporal_backtest(
     model_factory : callable, default ``ChurnModel``
     drop_columns : sequence of str
         Further non-feature columns (identifiers) to leave out of the features.
+    group_column : str, optional
+        The customer column of a table with several rows per customer (one per observation date): passed to
+        the model's ``fit`` as ``groups``, so the model's own inner folds keep each customer's rows together.
+        It is never a feature.
     horizon_days : int, optional
         Label window; defaults to the model's ``horizon_days``. A training label at ``train_until`` is only
         known ``horizon_days`` later, so ``test_from`` must be at least that far after ``train_until`` or
@@ -342,7 +347,7 @@ def temporal_backtest(
         On missing columns, test period not after the training period plus the horizon, or an empty side.
     """
     table = as_frame(frame, what="frame")
-    needed = [time_column, target, *drop_columns]
+    needed = [time_column, target, *drop_columns, *([group_column] if group_column else [])]
     missing = [name for name in needed if name not in table.columns]
     if missing:
         raise InputError(f"frame has no column(s) {missing}; its columns are {list(table.columns)}.")
@@ -371,7 +376,10 @@ def temporal_backtest(
         )
     features = table.drop(columns=list(dict.fromkeys(needed)))
     labels = table[target].to_numpy()
-    model.fit(features[train], labels[train])
+    if group_column:
+        model.fit(features[train], labels[train], groups=table[group_column].to_numpy()[train])
+    else:
+        model.fit(features[train], labels[train])
     proba = np.asarray(model.predict_proba(features[test]))[:, 1]
     return BacktestResult(
         metrics=summary_metrics(labels[test], proba),
