@@ -60,7 +60,10 @@ def test_training_metadata_describes_the_data(subscription_ws):
     assert meta["rows"]["train"] + meta["rows"]["test"] == meta["rows"]["total"]  # no date sits out
     # The baselines were trained and tested on the backtest's own rows.
     baselines = bt["baselines"]
-    assert list(baselines) == ["recency", "logistic_regression"]
+    assert list(baselines) == ["recency", "logistic_regression", "health"]
+    # The health score ranks the same test rows (a score, not a probability: no Brier).
+    assert baselines["health"]["description"].startswith("health score 0-100, lowest first (engagement,")
+    assert "brier" not in baselines["health"]["metrics"]
     for baseline in baselines.values():
         assert baseline["metrics"]["n"] == bt["metrics"]["n"] == meta["rows"]["test"]
         assert baseline["metrics"]["positives"] == bt["metrics"]["positives"]

@@ -92,6 +92,29 @@ def _calibration(rows: list[dict[str, Any]] | pd.DataFrame) -> Fitted:
     )
 
 
+def _comparison(comparison: services.BaselineComparison, title: str) -> None:
+    """The model beside its baselines on the same rows, then the verdict in words."""
+    if not comparison.baselines:
+        console.print("No baselines were recorded with this model (trained before they were); retrain to see them.")
+        return
+
+    def cells(name: str, metrics: dict[str, float]) -> list[Text]:
+        style = "bold" if name == "model" else ""
+        values = [metrics.get(key) for key in ("roc_auc", "pr_auc", "top_decile_lift", "brier")]
+        shown = ["—" if v is None else _fmt(v, 2 if i == 2 else 4) for i, v in enumerate(values)]
+        return [Text(name.replace("_", " "), style=style), *(Text(v, style=style) for v in shown)]
+
+    rows = [cells("model", comparison.model)]
+    rows += [cells(name, b.metrics) for name, b in comparison.baselines.items()]
+    columns = [Col("ranked by", "ranked by")] + [Col(n, n, "right") for n in ("ROC-AUC", "PR-AUC", "lift", "Brier")]
+    console.print(fit_table(columns, rows, width=console.width, title=title, optional=["Brier", "PR-AUC"]))
+    for name, baseline in comparison.baselines.items():
+        if baseline.description:
+            console.print(Text.assemble(f"  {name.replace('_', ' ')}: ", safe_text(baseline.description)), style="dim")
+    for sentence in comparison.sentences():
+        console.print(safe_text(sentence))
+
+
 def _print_model(meta: Any) -> None:
     rows = meta.rows
     bt = meta.backtest
@@ -109,6 +132,7 @@ def _print_model(meta: Any) -> None:
     )
     console.print(_metrics_table("Backtest metrics (test rows)", bt.metrics))
     console.print(_calibration([row.model_dump() for row in bt.calibration]))
+    _comparison(services.baseline_comparison(meta), "The model beside its baselines (same test rows)")
 
 
 @model_app.command("train", cls=RetainCommand)
@@ -215,8 +239,9 @@ def cv(
     Example: retain model cv churn.csv --target exited --drop customerId
     """
     err_console.print(f"  {folds}-fold cross-validation of {safe_markup(file.name)} …", highlight=False)
-    result, n_rows, n_features = evaluation.cross_validate_file(file, target=target, drop=drop, folds=folds, seed=seed)
-    err_console.print(f"  {n_rows:,} rows × {n_features} features", highlight=False)
+    run = evaluation.cross_validate_table(file, target=target, drop=drop, folds=folds, seed=seed)
+    err_console.print(f"  {run.rows:,} rows × {run.features} features", highlight=False)
+    result = run.model
     p = result.pooled
 
     def cells(row: dict[str, Any], fold: str, style: str = "") -> list[Text]:
@@ -247,6 +272,7 @@ def cv(
         highlight=False,
     )
     console.print(_calibration(result.calibration_table()))
+    _comparison(run.comparison, f"ChurnModel beside its baselines (same {folds} folds, pooled)")
 
 
 @model_app.command("backtest-synthetic", cls=RetainCommand)

@@ -22,6 +22,7 @@ from retain.health import AT_RISK_COLUMNS
 from retain.marts.registry import MartName
 from retain.marts.snapshot import Snapshot
 from retain.marts.views import CohortView, cohort_view, metrics_view, segments_view
+from retain.models.churn.baselines import BaselineComparison
 from retain.services.analytics import SnapshotView, cohorts, metrics, segments
 from retain.services.at_risk import AtRiskList, at_risk
 from retain.services.changes import Changes, changes
@@ -43,6 +44,7 @@ __all__ = [
     "AT_RISK_COLUMNS",
     "DEFAULT_HORIZON_DAYS",
     "AtRiskList",
+    "BaselineComparison",
     "Changes",
     "CohortView",
     "Customer360",

@@ -107,7 +107,11 @@ def _kpis(current: Snapshot, previous: Snapshot) -> list[KpiChange]:
 
 
 def _moves(now: pd.DataFrame, before: pd.DataFrame, column: str, kind: str) -> list[Move]:
-    both = now[[column]].join(before[[column]], how="inner", lsuffix="_now", rsuffix="_before").fillna("none")
+    both = (
+        now[[column]]
+        .merge(before[[column]], how="inner", left_index=True, right_index=True, suffixes=("_now", "_before"))
+        .fillna("none")
+    )
     changed = both[both[f"{column}_now"] != both[f"{column}_before"]]
     counts = changed.groupby([f"{column}_before", f"{column}_now"], dropna=False).size()
     moves = [Move(kind, str(b), str(a), int(n)) for (b, a), n in counts.items()]

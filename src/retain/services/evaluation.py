@@ -17,7 +17,6 @@ __all__ = [
     "CVResult",
     "CrossValidation",
     "SyntheticBacktest",
-    "cross_validate_file",
     "cross_validate_table",
     "read_labelled_table",
     "synthetic_backtest",
@@ -95,19 +94,3 @@ def cross_validate_table(
     baselines = cross_validate_baselines(X, y, folds=folds, random_state=seed)
     comparison = compare(model.pooled, {name: b.score for name, b in baselines.items()})
     return CrossValidation(model, baselines, comparison, len(X), X.shape[1])
-
-
-def cross_validate_file(
-    path: Path, *, target: str, drop: list[str] | None = None, folds: int = 5, seed: int = 0
-) -> tuple[CVResult, int, int]:
-    """K-fold cross-validation of ``ChurnModel`` alone on the labelled table at ``path``.
-
-    Prefer :func:`cross_validate_table`, which adds the baselines on the same folds.
-
-    Returns
-    -------
-    (CVResult, rows, features)
-    """
-    X, y = _split_table(path, target, drop)
-    result = cross_validate(lambda: ChurnModel(random_state=seed), X, y, folds=folds, random_state=seed)
-    return result, len(X), X.shape[1]

@@ -23,17 +23,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from retain.analytics.periods import as_instant
 from retain.contract import TableName
 from retain.contract.business_model import BusinessModel
 from retain.errors import InputError
+from retain.health.score import available_components, health_score
 from retain.models.churn.backtest import BACKTEST_MODEL_PARAMS
 from retain.models.churn.baselines import BaselineComparison, BaselineScore, backtest_baselines, compare
 from retain.models.churn.classifier import ChurnModel
 from retain.models.churn.dataset import AS_OF, build_dataset, monthly_dates, observable_dates
-from retain.models.churn.evaluate import calibration_table, temporal_backtest
+from retain.models.churn.evaluate import calibration_table, summary_metrics, temporal_backtest
 from retain.models.churn.labels import LABEL
 from retain.models.metadata import BaselineRecord, ModelMetadata, TrainingRecord
 from retain.models.registry import ModelRegistry, ModelVersion
@@ -77,7 +79,7 @@ class TrainResult:
     seconds : dict of str to float
         Wall-clock time per stage.
     comparison : BaselineComparison
-        The model beside the recency and logistic-regression baselines on the same test rows;
+        The model beside the recency, logistic-regression and health-score baselines on the same test rows;
         ``comparison.sentences()`` says which baseline the model does not beat.
     """
 
@@ -94,7 +96,8 @@ class TrainResult:
 
     @property
     def baselines(self) -> dict[str, BaselineScore]:
-        """The baselines' scores on the backtest's test rows, by name (``recency``, ``logistic_regression``)."""
+        """The baselines' scores on the backtest's test rows, by name (``recency``, ``logistic_regression``,
+        ``health``)."""
         return self.comparison.baselines
 
 
@@ -189,12 +192,13 @@ def train(
     backtest = temporal_backtest(frame, model_factory=factory, **split)
     seconds["backtest"] = time.perf_counter() - clock
 
-    say("baselines on the same rows: recency, logistic regression")
+    say("baselines on the same rows: recency, logistic regression, health score")
     clock = time.perf_counter()
     baselines = backtest_baselines(frame, horizon_days=horizon_days, **split)
+    test_labels = frame.loc[backtest.test_proba.index, LABEL].to_numpy()
+    baselines[HEALTH_BASELINE] = _health_on(frame.loc[backtest.test_proba.index], test_labels, kind, ws)
     comparison = compare(backtest.metrics, baselines)
     seconds["baselines"] = time.perf_counter() - clock
-    test_labels = frame.loc[backtest.test_proba.index, LABEL].to_numpy()
     calibration = calibration_table(test_labels, backtest.test_proba.to_numpy())
 
     say(f"final model on {len(frame):,} labelled rows")
@@ -233,6 +237,24 @@ def train(
     )
     version = churn_registry(ws).save(model, record, created_at=ws.clock.now())
     return TrainResult(version, backtest.metrics, calibration, len(frame), seconds, comparison)
+
+
+HEALTH_BASELINE = "health"
+"""The health score ranked on the backtest's test rows, recorded beside the baselines."""
+
+
+def _health_on(features: pd.DataFrame, labels: np.ndarray, kind: BusinessModel, ws: Workspace) -> BaselineScore:
+    """The health score as a ranking of the test rows (lowest health first), so a user sees whether the score
+    they watch predicts churn. P(alive) is fitted when scoring, not per training date, so the alive component
+    is left out here; the weights of the others are re-normalised as usual."""
+    components = available_components(features, str(kind))
+    try:
+        health = health_score(features, ws.settings.health, components=components)["health"].to_numpy()
+    except InputError as exc:
+        return BaselineScore(HEALTH_BASELINE, "", {}, note=str(exc))
+    metrics = summary_metrics(labels, (100.0 - health) / 100.0)
+    metrics = {k: v for k, v in metrics.items() if not k.startswith("brier")}  # a score, not a probability
+    return BaselineScore(HEALTH_BASELINE, f"health score 0-100, lowest first ({', '.join(components)})", metrics)
 
 
 def _capacity_record(model: Any) -> dict[str, Any]:

@@ -276,7 +276,11 @@ def cross_validate_baselines(X: Any, y: Any, *, folds: int = 5, random_state: in
 
 
 # ------------------------------------------------------------------ comparison
-_TITLES: dict[str, str] = {BaselineName.RECENCY: "recency", BaselineName.LOGISTIC_REGRESSION: "logistic regression"}
+_TITLES: dict[str, str] = {
+    BaselineName.RECENCY: "recency",
+    BaselineName.LOGISTIC_REGRESSION: "logistic regression",
+    "health": "health score",
+}
 
 
 @dataclass(frozen=True)
@@ -326,16 +330,18 @@ class BaselineComparison:
                     f"{baseline.metrics[self.metric]:.4f} on the same {rows}; prefer the simpler ranking, or "
                     "look for features and data the model is missing."
                 )
-        applicable = [name for name, b in self.baselines.items() if b.metrics]
-        if applicable and self.beats_all:
-            others = " and ".join(
-                f"{_TITLES.get(name, name)} {self.baselines[name].metrics[self.metric]:.4f} ({self.margin(name):+.4f})"
-                for name in applicable
-            )
+        beaten = [name for name, b in self.baselines.items() if b.metrics and self.margin(name) > 0]
+        others = " and ".join(
+            f"{_TITLES.get(name, name)} {self.baselines[name].metrics[self.metric]:.4f} ({self.margin(name):+.4f})"
+            for name in beaten
+        )
+        if beaten and self.beats_all:
             out.insert(
                 0,
                 f"The model beats its baselines on the same {rows}: {label} {self.model[self.metric]:.4f} vs {others}.",
             )
+        elif beaten:
+            out.append(f"It beats {others}.")
         return out
 
 

@@ -142,7 +142,9 @@ def _signals(**by_feature: tuple[p.Template, RiskySide]) -> dict[str, Signal]:
 
 
 _TRENDS = {f"{kind}_trend": Signal(p.trend(kind), _declined(kind)) for kind in p.KINDS} | {
-    "events_trend_90d": Signal(p.slow_trend, _declined("events") & _observed_for(90))
+    "events_trend_90d": Signal(p.slow_trend, _declined("events") & _observed_for(90)),
+    # A log difference: below 0 is a decline; defined (0) when there was no use before and none now.
+    "usage_trend_90d": Signal(p.usage_trend, below(0) & _observed_for(90)),
 }
 _WINDOWS = {
     f"{kind}_{w}d": Signal(p.window(kind, w), below_typical() & _observed_for(w))

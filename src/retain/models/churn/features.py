@@ -37,6 +37,7 @@ from retain.errors import InputError
 
 __all__ = [
     "CATEGORICAL_FEATURES",
+    "CORE_USAGE",
     "DEFAULT_EVENT_TYPES",
     "WINDOWS_DAYS",
     "churn_features",
@@ -135,6 +136,10 @@ class _Clock:
 
     def age_days(self, column: ibis.Value) -> ibis.Value:
         return (ibis.literal(self._epoch, "int64") - column.epoch_seconds()).cast("float64") / _DAY
+
+
+CORE_USAGE = ("login", "feature_used")
+"""The event types that are use of the product itself (not email opens or page views)."""
 
 
 def _ratio(numerator: ibis.Value, denominator: ibis.Value) -> ibis.Value:
@@ -342,6 +347,11 @@ def _finish(j: ibis.Table, clock: _Clock, kinds: list[str]) -> dict[str, ibis.Va
         out[f"{kind}_trend"] = _ratio(n(f"{kind}_30d"), n(f"{kind}_prev_30d"))
     # Last 30 days against the average month of the 60 days before (a slower trend).
     out["events_trend_90d"] = _ratio(n("events_30d") * 2, n("events_90d") - n("events_30d"))
+    # Core product use (logins and feature uses) on a log scale, last 30 days against the average month of the 60
+    # before: defined when nothing came before (unlike a ratio), and a drop from 3 to 0 weighs less than from 40.
+    core = [kind for kind in CORE_USAGE if kind in kinds] or ["events"]
+    recent, before = sum(n(f"{k}_30d") for k in core), sum(n(f"{k}_90d") - n(f"{k}_30d") for k in core)
+    out["usage_trend_90d"] = (recent.cast("float64") + 1).ln() - (before.cast("float64") / 2 + 1).ln()
     out["days_since_last_login"] = clock.age_days(j.last_login_at)
     out["days_since_last_event"] = clock.age_days(j.last_event_at)
     out["days_since_last_order"] = clock.age_days(j.last_order_at)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from retain.models.churn.features import DEFAULT_EVENT_TYPES
+from retain.models.churn.features import CORE_USAGE, DEFAULT_EVENT_TYPES
 
 __all__ = [
     "EARLY_LIFE_DAYS",
@@ -183,6 +183,14 @@ def slow_trend(row: Mapping[str, Any], typical: Mapping[str, float]) -> str:
         return "activity unchanged vs the average month before"
     direction = "down" if ratio < 1 else "up"
     return f"activity {direction} {percent(abs(1 - ratio))} vs the average month before"
+
+
+def usage_trend(row: Mapping[str, Any], typical: Mapping[str, float]) -> str:
+    recent = sum(num(row, f"{kind}_30d") for kind in CORE_USAGE)
+    before = sum(num(row, f"{kind}_90d") - num(row, f"{kind}_30d") for kind in CORE_USAGE) / 2
+    if recent == 0:
+        return f"no logins or feature use in the last 30 days (about {before:,.0f} a month before)"
+    return f"{recent:,.0f} logins and feature uses in the last 30 days, down from about {before:,.0f} a month before"
 
 
 def window(kind: str, days_: int) -> Template:
