@@ -647,9 +647,9 @@ def case_inputs(case: Case, ws: Workspace, backend: ibis.BaseBackend, folder: Pa
     )
 
 
-def run_case(case: Case, root: Path, backend: ibis.BaseBackend | None = None) -> None:
-    """Evaluate ``case`` (on ``backend``, default the workspace's DuckDB) and check it against its expectations."""
-    ws = build_workspace(root, case.tables)
+def run_case(case: Case, ws: Workspace, root: Path, backend: ibis.BaseBackend | None = None) -> None:
+    """Evaluate ``case`` on ``ws`` (holding ``case.tables``) with ``backend`` (default the workspace's DuckDB) and
+    check it against its expectations."""
     inputs = case_inputs(case, ws, backend or ws.backend, root / "inputs")
     frame = evaluate_trigger(case.kind, inputs, case.params)
     assert list(frame.columns) == ["customer_id", "trigger_key", "fired_at", "detail"]

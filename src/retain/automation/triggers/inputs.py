@@ -22,7 +22,7 @@ DEFAULT_ACTIVITY_WINDOW_DAYS = 90
 _REFRESH_FIRST = "run `retain refresh` first, so that a current profile exists"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality: comparing Ibis tables builds expressions
 class TriggerInputs:
     """The inputs of every trigger evaluator.
 
