@@ -1,1 +1,10 @@
-"""Playbooks that act, and prove it: triggers, conditions, actions, holdouts, outbox and measured uplift."""
+"""Playbooks that act, and prove it: playbook files, triggers, actions, outbox, holdouts and measured uplift.
+
+See DESIGN.md section 9. Each part is imported on its own; this package re-exports nothing:
+
+- the playbook file :mod:`retain.automation.spec` (read by :mod:`retain.automation.loading`), the built-in
+  playbooks :mod:`retain.automation.library`, message templates :mod:`retain.automation.templates` and signed
+  customer links :mod:`retain.automation.signing`;
+- when a playbook fires: :mod:`retain.automation.triggers` (engine queries, DuckDB and PySpark);
+- what it achieved: :mod:`retain.automation.uplift`.
+"""
