@@ -123,7 +123,9 @@ def validate(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Playbook files to check (default: every file in the workspace's playbooks/).", show_default=False
+            metavar="FILE",
+            help="Playbook files to check (default: every file in the workspace's playbooks/).",
+            show_default=False,
         ),
     ] = None,
     workspace: WorkspaceOption = Path("."),
