@@ -13,6 +13,7 @@ from retain.cli.demo_cmd import demo
 from retain.cli.ingest_cmd import ingest
 from retain.cli.init_cmd import init, status
 from retain.cli.model_cmds import at_risk, model_app
+from retain.cli.playbook_cmds import playbook_app
 from retain.cli.schema_cmd import schema
 from retain.cli.synth_cmd import synth
 
@@ -69,4 +70,5 @@ for name, command in (
     app.command(name, cls=RetainCommand)(command)
 app.add_typer(bench_app, name="bench")
 app.add_typer(model_app, name="model")
+app.add_typer(playbook_app, name="playbook")
 app.command("at-risk", cls=RetainCommand)(at_risk)
