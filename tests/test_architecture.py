@@ -13,7 +13,10 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "retain"
 INTERFACES = ("cli", "report", "api", "web")
-DOMAIN = ("analytics", "contract", "engine", "facts", "health", "ingest", "lake", "marts", "models", "state", "synth")
+DOMAIN = (
+    *("analytics", "automation", "contract", "engine", "facts", "health"),
+    *("ingest", "lake", "marts", "models", "state", "synth"),
+)
 """Packages below the services: they never import services or an interface."""
 
 

@@ -95,7 +95,7 @@ def test_a_minimal_playbook_gets_the_schemas_defaults():
         ({"kind": "onboarding", "feature": "feature_used"}, {"feature": "feature_used", "days": 7}),
         ({"kind": "risk", "min_p_churn": 0.3}, {"min_p_churn": 0.3, "reason": None}),
         ({"kind": "segment_entry", "segment": "big"}, {"segment": "big"}),
-        ({"kind": "lifecycle", "to": "at_risk", "from": "active"}, {"to": "at_risk", "from_": "active"}),
+        ({"kind": "lifecycle", "to": "at_risk", "from": "active"}, {"to": "at_risk", "from": "active"}),
         ({"kind": "ticket"}, {"min_unresolved": 2, "within_days": 30, "category": None}),
         ({"kind": "survey", "group": "promoter"}, {"group": "promoter", "within_days": 1}),
         ({"kind": "churned"}, {"reason": None, "within_days": 30}),

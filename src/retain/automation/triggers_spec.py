@@ -31,6 +31,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from retain.analytics.lifecycle import LifecycleState
+from retain.automation.triggers.kinds import TriggerKind  # one list: the evaluators' registry keys
 from retain.contract.taxonomy import ChurnReason, ReasonCode
 
 __all__ = [
@@ -53,22 +54,6 @@ __all__ = [
     "TriggerKind",
     "TriggerSpec",
 ]
-
-
-class TriggerKind(StrEnum):
-    """What starts a playbook for a customer (the ``kind`` of a trigger)."""
-
-    SIGNUP = "signup"
-    EVENT = "event"
-    INACTIVE = "inactive"
-    DATE = "date"
-    ONBOARDING = "onboarding"
-    RISK = "risk"
-    SEGMENT_ENTRY = "segment_entry"
-    LIFECYCLE = "lifecycle"
-    TICKET = "ticket"
-    SURVEY = "survey"
-    CHURNED = "churned"
 
 
 class ActivityKind(StrEnum):
@@ -113,8 +98,10 @@ class _Trigger(BaseModel):
     """The parameters :meth:`summary` shows after the kind."""
 
     def params(self) -> dict[str, Any]:
-        """The kind's parameters as keywords for its evaluator (everything but ``kind``; ``from_`` is ``from_``)."""
-        return {name: getattr(self, name) for name in type(self).model_fields if name != "kind"}
+        """The kind's parameters as the evaluator takes them: everything but ``kind``, named as in the file
+        (``from``, not the attribute ``from_``)."""
+        fields = type(self).model_fields
+        return {field.alias or name: getattr(self, name) for name, field in fields.items() if name != "kind"}
 
     def summary(self) -> str:
         """A few words for listings, e.g. ``inactive 30 d`` or ``risk price``."""
