@@ -53,6 +53,11 @@ def test_train_prints_the_backtest_and_saves_a_version(trained):
     assert re.search(rf"Brier\s+│\s+{metrics['brier']:.4f}", out)
     assert "Calibration" in out
     assert "tested on 3 from 2025-10-01" in out
+    # The baselines and the health score on the same test rows, as stored with the model.
+    for name, label in (("recency", "recency"), ("logistic_regression", "logistic regression"), ("health", "health")):
+        auc = meta["backtest"]["baselines"][name]["metrics"]["roc_auc"]
+        assert re.search(rf"│ {label}\s+│\s+{auc:.4f} │", out), name
+    assert re.search(rf"│ model\s+│\s+{metrics['roc_auc']:.4f} │", out)
 
 
 def test_list_marks_the_current_version(trained):
@@ -164,6 +169,12 @@ def test_bank_churn_cross_validation_reaches_the_acceptance():
     assert lift > 1.0 and brier < 0.2037 * (1 - 0.2037)
     assert re.search(r"│\s+pooled │\s+10,000 │\s+2,037 │", result.output)
     assert len(re.findall(r"│\s+[1-5] │\s+2,000 │", result.output)) == 5
+    # Both baselines on the same folds, beside the model, and the verdict in words.
+    found = re.findall(r"│ (model|recency|logistic regression)\s+│\s+(\d\.\d{4}) │", result.output)
+    rows = {name: float(auc) for name, auc in found}
+    assert set(rows) == {"model", "recency", "logistic regression"}
+    assert rows["model"] == roc > rows["logistic regression"] > rows["recency"]
+    assert "The model beats its baselines on the same 10,000 rows" in " ".join(result.output.split())
 
 
 # ------------------------------------------------------------------ 80 columns
