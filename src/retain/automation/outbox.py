@@ -437,5 +437,5 @@ def release(conn: sa.Connection, message_ids: Sequence[int], *, worker_id: str, 
 
 def counts_by_status(conn: sa.Connection) -> dict[OutboxStatus, int]:
     """Messages per status, every status present (zero when none); in the caller's transaction."""
-    found = dict(conn.execute(sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)).tuples().all())
+    found = dict(conn.execute(sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)).all())
     return {status: int(found.get(status.value, 0)) for status in OutboxStatus}

@@ -16,6 +16,7 @@ the messages wait (with back-off) rather than die.
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -49,6 +50,10 @@ RESERVED_HEADERS = frozenset(
 )
 """Headers a payload's ``headers`` may not set: the channel sets them from the payload's other keys."""
 
+# Lines up to SMTP's hard limit (998) rather than the advised 78: a folded Message-ID (``<64 hex@retain>`` does
+# not fit in 78 with its name) reads back with a leading space, and receivers compare it to drop repeats.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
 
 def message_id(idempotency_key: str) -> str:
     """The ``Message-ID`` of a message: ``<key@retain>``."""
@@ -78,7 +83,7 @@ def build_email(delivery: Delivery, *, sender: str, now: datetime) -> EmailMessa
     for field in ("subject", "text"):
         if not isinstance(payload.get(field), str):
             raise DeliveryError(f"email message {key}: the payload lacks {field!r} (a string)", permanent=True)
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     try:
         message["From"] = sender
         message["To"] = ", ".join(recipients)
@@ -195,6 +200,13 @@ class SmtpSender:
         try:
             recipients = _recipients(delivery.payload, delivery.idempotency_key)
             self._connection().send_message(message, from_addr=envelope_from, to_addrs=recipients)
+        except smtplib.SMTPServerDisconnected as error:  # smtplib's word for a read that timed out, too
+            self._drop()
+            timed_out = "timed out" in str(error)
+            reason = (
+                f"no answer within {self.settings.timeout_seconds:g} s" if timed_out else "it closed the connection"
+            )
+            raise DeliveryError(f"{self._where}: {reason}") from None
         except smtplib.SMTPException as error:
             self._drop()
             raise _refusal(self._where, error) from None
