@@ -72,3 +72,30 @@ def check_invariants(due: Sequence[OutboxMessage], arrivals: Iterable[Arrival], 
         "duplicates": duplicates,
         "kills": kills,
     }
+
+
+def workspace_toml(
+    *,
+    smtp_port: int | None = None,
+    webhook_url: str | None = None,
+    secret: str = "",
+    export_path: str | None = None,
+    database_url: str | None = None,
+    timeout_seconds: float = 1.0,
+    **delivery: float,
+) -> str:
+    """A ``retain.toml`` with the channels ``email`` (SMTP), ``crm`` (webhook), ``export`` (file) and ``[delivery]``."""
+    lines = []
+    if database_url is not None:
+        lines.append(f'database_url = "{database_url}"')
+    if smtp_port is not None:
+        lines += ["[channels.email]", 'kind = "smtp"', 'host = "127.0.0.1"', f"port = {smtp_port}",
+                  'sender = "Retain <care@example.com>"', f"timeout_seconds = {timeout_seconds}"]  # fmt: skip
+    if webhook_url is not None:
+        lines += ["[channels.crm]", 'kind = "webhook"', f'url = "{webhook_url}"', f'secret = "{secret}"',
+                  f"timeout_seconds = {timeout_seconds}"]  # fmt: skip
+    if export_path is not None:
+        lines += ["[channels.export]", 'kind = "file"', f'path = "{export_path}"']
+    if delivery:
+        lines += ["[delivery]", *(f"{key} = {value}" for key, value in delivery.items())]
+    return "\n".join(lines) + "\n"

@@ -16,10 +16,10 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest import WEBHOOK_SECRET
 from outbox_builders import email_message, webhook_message
 from receivers import FAIL, OK, REJECT, SLOW, SmtpReceiver
 
+from conftest import WEBHOOK_SECRET
 from retain.automation.channels import (
     DELIVERS,
     SENDERS,
