@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import WEBHOOK_SECRET
 from outbox_builders import email_message, webhook_message, workspace_toml
 from receivers import FAIL, REJECT, HttpReceiver
 from typer.testing import CliRunner
 
 import retain
+from conftest import WEBHOOK_SECRET
 from retain.automation.backoff import RetryPolicy
 from retain.automation.channels import Delivery
 from retain.automation.outbox import MessageKind, OutboxMessage, OutboxStatus, enqueue
@@ -140,8 +140,19 @@ class _Recording:
 
 
 def _worker(engine: sa.Engine, sender: _Recording, **kwargs) -> OutboxWorker:
-    return OutboxWorker(engine, {"crm": sender}, worker_id="w1", policy=RetryPolicy(3, 10, 100),
-                        lease=timedelta(seconds=60), batch=4, clock=FixedClock(T0), rng=random.Random(1), **kwargs)  # fmt: skip
+    policy = RetryPolicy(3, 10, 100)
+    clock, lease = FixedClock(T0), timedelta(seconds=60)
+    return OutboxWorker(
+        engine,
+        {"crm": sender},
+        worker_id="w1",
+        policy=policy,
+        lease=lease,
+        batch=4,
+        clock=clock,
+        rng=random.Random(1),
+        **kwargs,
+    )
 
 
 def test_a_graceful_stop_finishes_the_message_in_flight_and_gives_the_rest_back(engine):
@@ -246,3 +257,22 @@ def test_sigterm_stops_a_worker_process_after_the_message_in_flight(tmp_path):
 def _enqueue_now(ws: Workspace, messages: list[OutboxMessage], now: datetime) -> None:
     with ws.transaction() as conn:
         enqueue(conn, messages, now=now)
+
+
+def test_the_invariant_checker_catches_a_lost_a_doubled_and_a_rekeyed_message():
+    from outbox_builders import check_invariants
+    from receivers import Arrival
+
+    due = [webhook_message("C1", T0), webhook_message("C2", T0)]
+    k1, k2 = (m.idempotency_key for m in due)
+
+    def arrivals(*pairs: tuple[str, str]) -> list[Arrival]:
+        return [Arrival(key, customer, "payment_failed", 0) for key, customer in pairs]
+
+    assert check_invariants(due, arrivals((k1, "C1"), (k2, "C2"), (k1, "C1")), kills=1)["duplicates"] == 1
+    with pytest.raises(AssertionError):  # C2's message never arrived
+        check_invariants(due, arrivals((k1, "C1")), kills=0)
+    with pytest.raises(AssertionError):  # a repeat without a kill to explain it
+        check_invariants(due, arrivals((k1, "C1"), (k2, "C2"), (k1, "C1")), kills=0)
+    with pytest.raises(AssertionError):  # C1 got the message under a second key
+        check_invariants(due, arrivals((k1, "C1"), (k2, "C2"), ("other-key", "C1")), kills=5)
