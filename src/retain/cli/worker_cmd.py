@@ -45,8 +45,9 @@ def worker(
 ) -> None:
     """Deliver the outbox: send every due message through its channel, retry failures with back-off.
 
-    Channels are configured in retain.toml ([channels.NAME] with kind = smtp, webhook or file) and retries in
-    [delivery]. Run as many workers as you like, also on several hosts with PostgreSQL: they share the work.
+    Channels are configured in retain.toml, one table per channel (channels.email, channels.crm …) with kind =
+    smtp, webhook or file; retries and leases in its delivery table. Run as many workers as you like, also on
+    several hosts with PostgreSQL: they share the work.
     Ctrl-C (or SIGTERM) stops after the message in flight. A message is sent at least once and always with the
     same idempotency key, so receivers can drop a repeat.
 
