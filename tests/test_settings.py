@@ -181,6 +181,14 @@ def test_default_toml_lists_every_setting_with_its_default(tmp_path):
             "yellow_min": 40.0,
             "engagement_saturation": 20.0,
         },
+        "channels": {},
+        "delivery": {
+            "max_attempts": 8,
+            "backoff_base_seconds": 30.0,
+            "backoff_cap_seconds": 3600.0,
+            "lease_seconds": 120.0,
+            "batch": 50,
+        },
     }
     # database_url has no TOML spelling for "unset": it is shown commented out, with an example.
     assert '# database_url = "postgresql+psycopg://' in text

@@ -14,9 +14,9 @@ import tomllib
 from contextvars import ContextVar
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -36,11 +36,18 @@ __all__ = [
     "CONFIG_FILE_NAME",
     "DEFAULT_HEALTH_WEIGHTS",
     "ENV_PREFIX",
+    "ChannelKind",
+    "ChannelSettings",
+    "DeliverySettings",
     "Engine",
+    "FileChannel",
     "HealthComponent",
     "HealthSettings",
     "IngestSettings",
     "Settings",
+    "SmtpChannel",
+    "SmtpSecurity",
+    "WebhookChannel",
     "default_toml",
 ]
 
@@ -142,6 +149,142 @@ class HealthSettings(BaseModel):
         return value
 
 
+class ChannelKind(StrEnum):
+    """What delivers a channel's messages: the ``kind`` of a ``[channels.NAME]`` table in ``retain.toml``.
+
+    The senders (``retain.automation.channels``) register under these keys.
+    """
+
+    SMTP = "smtp"
+    WEBHOOK = "webhook"
+    FILE = "file"
+
+
+class SmtpSecurity(StrEnum):
+    """How an SMTP channel protects its connection."""
+
+    NONE = "none"
+    """Plain SMTP (a relay on localhost or a private network)."""
+    STARTTLS = "starttls"
+    """Connect in plain text, then upgrade with STARTTLS (usually port 587)."""
+    SSL = "ssl"
+    """TLS from the first byte (SMTPS, usually port 465)."""
+
+
+_CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+class SmtpChannel(BaseModel):
+    """An email channel delivered to an SMTP server (``kind = "smtp"``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["smtp"] = Field(description="smtp: the channel's messages are emails sent to an SMTP server.")
+    host: str = Field(default="127.0.0.1", min_length=1, description="SMTP server host name or address.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP server port (25, 587 with STARTTLS, 465 SSL).")
+    sender: str = Field(description='The From address, e.g. "Retain <care@example.com>".')
+    security: SmtpSecurity = Field(default=SmtpSecurity.NONE, description="none, starttls or ssl.")
+    username: str | None = Field(default=None, description="Login user; unset: no login.")
+    password: SecretStr | None = Field(
+        default=None, description="Login password (never printed); or RETAIN_CHANNELS__<NAME>__PASSWORD."
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, description="Socket timeout of each SMTP operation.")
+
+    @field_validator("sender")
+    @classmethod
+    def _check_sender(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        _, address = parseaddr(value)
+        if "@" not in address or any(ch in value for ch in "\r\n"):
+            raise ValueError('not an email address; expected e.g. "Retain <care@example.com>" or care@example.com')
+        return value
+
+    @model_validator(mode="after")
+    def _check_login(self) -> SmtpChannel:
+        if self.password is not None and not self.username:
+            raise ValueError("a password is set but no username; set username too, or remove the password")
+        return self
+
+
+class WebhookChannel(BaseModel):
+    """A channel whose messages are JSON bodies POSTed to a URL, signed with HMAC-SHA256 (``kind = "webhook"``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["webhook"] = Field(description="webhook: the channel's messages are POSTed as JSON to a URL.")
+    url: str = Field(description="The http(s) URL the messages are POSTed to.")
+    secret: SecretStr = Field(
+        description="Key of the X-Retain-Signature HMAC (never printed); or RETAIN_CHANNELS__<NAME>__SECRET.",
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Seconds to wait for the receiver's answer.")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL; expected e.g. https://crm.example.com/hooks/retain")
+        return value.strip()
+
+    @field_validator("secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError(
+                "the secret is shorter than 16 characters; use a long random one (e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+
+class FileChannel(BaseModel):
+    """A channel that appends one JSON line per message to a file (``kind = "file"``): a hand-off to other tools."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["file"] = Field(description="file: the channel's messages are appended to a JSON Lines file.")
+    path: Path = Field(description="The JSON Lines file; a relative path is inside the workspace.")
+
+
+ChannelSettings = Annotated[SmtpChannel | WebhookChannel | FileChannel, Field(discriminator="kind")]
+"""The settings of one channel, chosen by its ``kind``."""
+
+_CHANNEL_MODELS: dict[str, type[BaseModel]] = {
+    ChannelKind.SMTP: SmtpChannel,
+    ChannelKind.WEBHOOK: WebhookChannel,
+    ChannelKind.FILE: FileChannel,
+}
+
+
+class DeliverySettings(BaseModel):
+    """How ``retain worker`` delivers the outbox (the ``[delivery]`` section of ``retain.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(default=8, gt=0, description="Attempts before a message is dead-lettered.")
+    backoff_base_seconds: float = Field(
+        default=30.0, gt=0, description="Wait after the first failed attempt; doubled after each further one."
+    )
+    backoff_cap_seconds: float = Field(default=3600.0, gt=0, description="The longest wait between two attempts.")
+    lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A claimed message is another worker's to take after this long (its worker may have died).",
+    )
+    batch: int = Field(default=50, gt=0, description="Messages a worker claims at a time.")
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> DeliverySettings:
+        if self.backoff_cap_seconds < self.backoff_base_seconds:
+            raise ValueError(
+                f"backoff_cap_seconds ({self.backoff_cap_seconds:g}) is below backoff_base_seconds "
+                f"({self.backoff_base_seconds:g}); raise the cap or lower the base"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """Every setting of a retain workspace.
 
@@ -167,6 +310,10 @@ class Settings(BaseSettings):
         Ingest options.
     health : HealthSettings
         Health score weights and bands.
+    channels : dict of str to ChannelSettings
+        The channels messages leave through, by name (``[channels.email]``, ``[channels.crm]`` …).
+    delivery : DeliverySettings
+        Retries, back-off, leases and batch size of ``retain worker``.
     """
 
     model_config = SettingsConfigDict(
@@ -205,6 +352,59 @@ class Settings(BaseSettings):
     health: HealthSettings = Field(
         default_factory=HealthSettings, description="Health score: component weights and green/yellow/red bands."
     )
+    channels: dict[str, ChannelSettings] = Field(
+        default_factory=dict,
+        description=(
+            "The channels messages leave through, one [channels.NAME] table each, with kind = smtp, webhook or "
+            "file. Secrets can come from the environment instead: RETAIN_CHANNELS__<NAME>__PASSWORD or __SECRET."
+        ),
+        examples=[
+            {
+                "email": {
+                    "kind": "smtp",
+                    "host": "smtp.example.com",
+                    "port": 587,
+                    "security": "starttls",
+                    "sender": "Retain <care@example.com>",
+                    "username": "care@example.com",
+                },
+                "crm": {
+                    "kind": "webhook",
+                    "url": "https://crm.example.com/hooks/retain",
+                    "secret": "a long random string",
+                },
+                "export": {"kind": "file", "path": "outbox.jsonl"},
+            }
+        ],
+    )
+    delivery: DeliverySettings = Field(
+        default_factory=DeliverySettings,
+        description="How `retain worker` delivers the outbox: attempts, back-off, leases, batch size.",
+    )
+
+    @field_validator("channels")
+    @classmethod
+    def _check_channel_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        bad = sorted(name for name in value if not _CHANNEL_NAME.fullmatch(name))
+        if bad:
+            raise ValueError(
+                f"channel name(s) {bad} are not allowed; use lower-case letters, digits, - and _ (at most 64)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_timeouts(self) -> Settings:
+        # A send that outlasts the lease lets a second worker take the message and send it again.
+        lease = self.delivery.lease_seconds
+        slow = sorted(
+            name for name, channel in self.channels.items() if getattr(channel, "timeout_seconds", 0) >= lease
+        )
+        if slow:
+            raise ValueError(
+                f"channel(s) {slow} wait longer (timeout_seconds) than delivery.lease_seconds ({lease:g}), so a "
+                "slow send could be taken over and repeated by another worker; lower the timeout or raise the lease"
+            )
+        return self
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -312,8 +512,13 @@ def _lookup(data: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[bool, Any
     return True, node
 
 
-def _valid_values(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
-    """Describe what ``loc`` accepts: enum members, bounds, or the valid keys of an unknown key's parent."""
+def _valid_values(model: type[BaseModel], loc: tuple[str | int, ...], kinds: dict[str, str] | None = None) -> str:
+    """Describe what ``loc`` accepts: enum members, bounds, or the valid keys of an unknown key's parent.
+
+    ``kinds`` maps channel names to their kind, to describe a key inside ``[channels.NAME]``.
+    """
+    if len(loc) >= 3 and loc[0] == "channels" and (channel := _CHANNEL_MODELS.get((kinds or {}).get(str(loc[1]), ""))):
+        model, loc = channel, loc[2:]  # a key inside [channels.NAME]: the fields of that channel's kind
     fields = model.model_fields
     for depth, part in enumerate(loc):
         info = fields.get(str(part))
@@ -331,6 +536,25 @@ def _valid_values(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
     return ""
 
 
+def _without_tag(loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str | None]:
+    """``loc`` without the channel kind pydantic inserts after a channel's name (``channels.email.smtp.port``)."""
+    if len(loc) >= 3 and loc[0] == "channels" and loc[2] in _CHANNEL_MODELS:
+        return (*loc[:2], *loc[3:]), str(loc[2])
+    return loc, None
+
+
+_SECRET_KEYS = frozenset({"password", "secret"})
+
+
+def _shown(loc: tuple[str | int, ...], value: Any) -> str | None:
+    """``value`` as a message may show it; ``None`` for a table (it may hold a secret)."""
+    if loc[:1] == ("database_url",):
+        return "(hidden: it may contain a password)"
+    if loc and str(loc[-1]) in _SECRET_KEYS:
+        return "(hidden: it is a secret)"
+    return None if isinstance(value, dict | list) else repr(value)
+
+
 def _env_name(loc: tuple[str | int, ...]) -> str:
     """The environment variable that set ``loc``: the nested name, or a parent holding JSON."""
     environ = {k.upper() for k in os.environ}
@@ -345,24 +569,40 @@ def _config_error(cls: type[Settings], exc: ValidationError, toml_path: Path, ov
     # Find which source supplied each bad value, in precedence order, so the message points at what to edit.
     env_values = EnvSettingsSource(cls)()
     toml_values = _read_toml(toml_path)
-    lines = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
+
+    def where(loc: tuple[str | int, ...]) -> str:
         dotted = ".".join(str(p) for p in loc)
+        if not loc:
+            return "the settings"
         if _lookup(overrides, loc)[0]:
-            where = f"argument {dotted!r}"
-        elif _lookup(env_values, loc)[0]:
-            where = f"environment variable {_env_name(loc)}"
-        elif _lookup(toml_values, loc)[0]:
-            where = f"{toml_path}: key {dotted!r}"
-        else:
-            where = f"setting {dotted!r}"
-        if error["type"] == "extra_forbidden":
-            lines.append(f"{where} is not a setting{_valid_values(cls, loc)}. Remove or rename it.")
-            continue
-        shown = "(hidden: it may contain a password)" if loc[0] == "database_url" else repr(error["input"])
+            return f"argument {dotted!r}"
+        if _lookup(env_values, loc)[0]:
+            return f"environment variable {_env_name(loc)}"
+        if _lookup(toml_values, loc)[0]:
+            return f"{toml_path}: key {dotted!r}"
+        return f"setting {dotted!r}"
+
+    errors = exc.errors()
+    kinds = {str(loc[1]): tag for loc, tag in (_without_tag(tuple(e["loc"])) for e in errors) if tag is not None}
+    valid_kinds = ", ".join(str(k) for k in ChannelKind)
+    lines = []
+    for error in errors:
+        loc, _ = _without_tag(tuple(error["loc"]))
+        kind = error["type"]
         message = error["msg"].removeprefix("Value error, ").rstrip(".")
-        lines.append(f"{where} has invalid value {shown}: {message}{_valid_values(cls, loc)}.")
+        if kind == "union_tag_invalid":
+            tag = error.get("ctx", {}).get("tag")
+            lines.append(f"{where((*loc, 'kind'))} has invalid value {tag!r}; valid values: {valid_kinds}.")
+        elif kind == "union_tag_not_found":
+            lines.append(f"{where(loc)} has no kind; add kind = one of {valid_kinds}.")
+        elif kind == "extra_forbidden":
+            lines.append(f"{where(loc)} is not a setting{_valid_values(cls, loc, kinds)}. Remove or rename it.")
+        elif kind == "missing":
+            lines.append(f"{where(loc[:-1])} lacks the required key {str(loc[-1])!r}. Add it.")
+        elif (shown := _shown(loc, error["input"])) is None:
+            lines.append(f"{where(loc)}: {message}.")  # a check across keys: no single value to show
+        else:
+            lines.append(f"{where(loc)} has invalid value {shown}: {message}{_valid_values(cls, loc, kinds)}.")
     return ConfigError("Invalid settings:\n  " + "\n  ".join(lines))
 
 
@@ -432,7 +672,12 @@ def _section_lines(name: str, section: Any, description: str) -> list[str]:
             lines += _section_lines(f"{name}.{child}", value, "")
         return lines
     example = (section.examples or [{}])[0]  # a name -> value table (e.g. segments), empty by default
-    return [*lines, *(f"# {key} = {_toml_value(value)}" for key, value in example.items()), ""]
+    for key, value in example.items():
+        if isinstance(value, dict):  # a table per name (e.g. channels): a commented [name.key] table
+            lines += [f"# [{name}.{_toml_key(key)}]", *(f"# {k} = {_toml_value(v)}" for k, v in value.items())]
+        else:
+            lines.append(f"# {key} = {_toml_value(value)}")
+    return [*lines, ""]
 
 
 def default_toml() -> str:

@@ -16,6 +16,7 @@ from retain.cli.model_cmds import at_risk, model_app
 from retain.cli.playbook_cmds import playbook_app
 from retain.cli.schema_cmd import schema
 from retain.cli.synth_cmd import synth
+from retain.cli.worker_cmd import worker
 
 __all__ = ["app"]
 
@@ -66,6 +67,7 @@ for name, command in (
     ("customer", customer),
     ("report", report),
     ("changes", changes),
+    ("worker", worker),
 ):
     app.command(name, cls=RetainCommand)(command)
 app.add_typer(bench_app, name="bench")

@@ -18,6 +18,8 @@ from retain.contract.profile import PROFILE, ProfileType
 __all__ = [
     "NAMING_CONVENTION",
     "PROFILE_INDEXES",
+    "MessageKind",
+    "OutboxStatus",
     "ProfileTimestamp",
     "RunStatus",
     "UTCDateTime",
@@ -25,6 +27,7 @@ __all__ = [
     "epoch_micros",
     "ingest_runs",
     "metadata",
+    "outbox",
     "workspace",
 ]
 
@@ -188,4 +191,71 @@ customer_profiles = sa.Table(
     sa.Column("segments", sa.Text, nullable=True),  # JSON array of the user-defined segments the customer is in
     sa.Column("row_hash", sa.BigInteger, nullable=False),  # hash of the row: a refresh rewrites only changed rows
     sa.Column("snapshot_id", sa.String(64), nullable=False),  # the snapshot that last wrote the row
+)
+
+
+class OutboxStatus(StrEnum):
+    """Life cycle of an outbox message.
+
+    ``pending`` → ``delivering`` (claimed by a worker, under a lease) → ``delivered``; a failed attempt goes to
+    ``retry`` (due again after a back-off) or, permanently failed or out of attempts, to ``dead``. A
+    ``delivering`` row whose lease ran out (its worker died) is claimable again.
+    """
+
+    PENDING = "pending"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+class MessageKind(StrEnum):
+    """What an outbox message is, and so which kind of channel can deliver it."""
+
+    EMAIL = "email"
+    """``payload`` is ``{to, subject, text, html, headers, unsubscribe_url?}``; an SMTP channel sends it."""
+    WEBHOOK = "webhook"
+    """``payload`` is the JSON body a webhook channel POSTs."""
+    FILE = "file"
+    """``payload`` is the JSON object a file channel appends as one line."""
+
+
+def _in(values: type[StrEnum]) -> str:
+    return "({})".format(", ".join(f"'{v.value}'" for v in values))
+
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # One row per message to send. Rows are written by the playbook runner in the transaction of the enrolment
+    # and delivered by `retain worker`; the idempotency key goes to the receiver (Idempotency-Key, Message-ID).
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("idempotency_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("playbook", sa.String(255), nullable=False),
+    sa.Column("playbook_version", sa.String(64), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("customer_id", sa.String(255), nullable=False),
+    sa.Column("trigger_key", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=False),  # a [channels.NAME] of retain.toml
+    sa.Column("kind", sa.String(16), sa.CheckConstraint(f"kind IN {_in(MessageKind)}", name="kind"), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON
+    sa.Column(
+        "status",
+        sa.String(16),
+        sa.CheckConstraint(f"status IN {_in(OutboxStatus)}", name="status"),
+        nullable=False,
+    ),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    # When a worker may next take the row: due_at, then the back-off after a failure, the lease end while
+    # delivering (so one index serves every claim).
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("claimed_by", sa.String(255), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),  # one line, never a credential
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    # One message per step of one enrolment, whatever the key: a new playbook version cannot send it again.
+    sa.UniqueConstraint("playbook", "customer_id", "trigger_key", "step"),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
