@@ -15,6 +15,7 @@ import ibis
 from retain.analytics.periods import as_instant
 from retain.analytics.time_range import time_range
 from retain.contract.business_model import BusinessModel
+from retain.contract.system_tables import SystemTableName
 from retain.contract.tables import TableName
 from retain.errors import NoDataError
 from retain.lake.reader import read_table
@@ -53,6 +54,10 @@ class Facts:
 
     def table(self, name: TableName | str) -> ibis.Table | None:
         return self.tables.get(str(name))
+
+    def system_table(self, name: SystemTableName | str) -> ibis.Table:
+        """A system-written fact table (what playbooks did) in this view; empty, with its columns, when none."""
+        return read_table(self.backend, self.view, SystemTableName(name))
 
     @property
     def business_model(self) -> BusinessModel:

@@ -9,17 +9,9 @@ from enum import StrEnum
 from typing import Any
 
 from retain.automation.uplift_stats import EffectEstimate, SampleRatioCheck
+from retain.contract.system_tables import Arm  # one definition: the enrolments table's arms
 
 __all__ = ["Arm", "ArmStats", "CupedAdjustment", "OutcomeKind", "UpliftResult", "UpliftStatus"]
-
-
-class Arm(StrEnum):
-    """The two arms of a playbook's randomised experiment."""
-
-    TREATMENT = "treatment"
-    """Enrolled and sent the playbook's messages."""
-    HOLDOUT = "holdout"
-    """Enrolled and recorded exactly like treated customers, but sent nothing."""
 
 
 class OutcomeKind(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from retain import __version__
+from retain.cli import playbook_results_cmd  # noqa: F401  (registers `retain playbook results`)
 from retain.cli._help import RetainCommand, RetainGroup
 from retain.cli.analytics_cmds import cohorts, customer, metrics, refresh_cmd, report, segments
 from retain.cli.bench_cmd import bench_app

@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from retain.clock import Clock, SystemClock
 from retain.contract.presets import get_preset
-from retain.contract.tables import TableSpec, table_spec
+from retain.contract.system_tables import fact_spec
+from retain.contract.tables import TableSpec
 from retain.contract.validate import validate_chunk
 from retain.errors import InputError
 from retain.ingest.mapping import ColumnPlan, plan_columns
@@ -138,7 +139,7 @@ def ingest(
     """
     options = options or IngestOptions()
     clock = clock or SystemClock()
-    spec = table_spec(table)
+    spec = fact_spec(table)  # a canonical table, or a system table the playbook runner writes
     src = open_source(source, delimiter=options.delimiter)
     counter = _RowCounter(src, options.chunk_rows)
     chunks, plan = _canonical_chunks(spec, src, options, counter)

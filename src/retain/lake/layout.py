@@ -15,6 +15,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from retain.contract.system_tables import SystemTableName
 from retain.contract.tables import TableName
 from retain.lake.atomic import TEMP_PREFIX
 from retain.lake.view import LakeView
@@ -51,8 +52,10 @@ class Lake:
         return sorted(folder.glob(f"{_BATCH_PREFIX}*.parquet")) if folder.is_dir() else []
 
     def view(self) -> LakeView:
-        """The committed batches of every canonical table, listed now (see :class:`~retain.lake.view.LakeView`)."""
-        return LakeView(self.root, {str(name): tuple(self.batch_files(name)) for name in TableName})
+        """The committed batches of every canonical and system table, listed now (see
+        :class:`~retain.lake.view.LakeView`)."""
+        names = [*TableName, *SystemTableName]
+        return LakeView(self.root, {str(name): tuple(self.batch_files(name)) for name in names})
 
     def find_batch(self, table: TableName | str, fingerprint: str) -> Path | None:
         """The committed batch made from exactly this input, if any."""

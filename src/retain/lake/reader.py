@@ -16,7 +16,8 @@ from pathlib import Path
 import ibis
 import pyarrow.parquet as pq
 
-from retain.contract.tables import TableName, TableSpec, table_spec
+from retain.contract.system_tables import fact_spec
+from retain.contract.tables import TableName, TableSpec
 from retain.contract.validate import ROW_COLUMN
 from retain.lake.layout import BATCH_COLUMN, Lake
 from retain.lake.view import LakeView
@@ -57,7 +58,7 @@ def read_table(backend: ibis.BaseBackend, lake: Lake | LakeView, table: TableNam
 
     ``lake`` is the lake itself (its batches now) or a :class:`~retain.lake.view.LakeView` (the batches it fixed).
     """
-    spec = table_spec(str(table))
+    spec = fact_spec(str(table))
     files = lake.batch_files(spec.name)
     if not files:
         return ibis.memtable(spec.arrow_schema.empty_table())

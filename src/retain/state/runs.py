@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from retain.clock import Clock, SystemClock
-from retain.contract.tables import table_spec
+from retain.contract.system_tables import fact_spec
 from retain.errors import InputError
 from retain.state.tables import RunStatus, ingest_runs
 
@@ -80,7 +80,7 @@ def start_run(
     str
         The new run id (a UUID), status ``running``.
     """
-    table_spec(table)  # raises InputError listing the valid tables
+    fact_spec(table)  # raises InputError listing the valid tables
     if not fingerprint:
         raise InputError("fingerprint is empty; pass the content hash of the source.")
     run_id = str(uuid.uuid4())
@@ -203,7 +203,7 @@ def list_runs(connection: sa.Connection, table: str | None = None, limit: int = 
         raise InputError(f"limit must be > 0; got {limit}.")
     query = sa.select(ingest_runs)
     if table is not None:
-        query = query.where(ingest_runs.c.table_name == str(table_spec(table).name))
+        query = query.where(ingest_runs.c.table_name == str(fact_spec(table).name))
     query = query.order_by(ingest_runs.c.started_at.desc(), ingest_runs.c.id.desc()).limit(limit)
     return [IngestRun._from_row(row) for row in connection.execute(query)]
 
@@ -213,7 +213,7 @@ def find_committed(connection: sa.Connection, *, table: str, fingerprint: str) -
     query = (
         sa.select(ingest_runs)
         .where(
-            ingest_runs.c.table_name == str(table_spec(table).name),
+            ingest_runs.c.table_name == str(fact_spec(table).name),
             ingest_runs.c.fingerprint == fingerprint,
             ingest_runs.c.status == RunStatus.COMMITTED.value,
         )
