@@ -26,10 +26,9 @@ from pathlib import Path
 import psutil
 import pytest
 from outbox_builders import check_invariants, mixed_messages, workspace_toml
-from receivers import FAIL, OK, SLOW, Arrival, HttpReceiver, SmtpReceiver
+from receivers import FAIL, OK, SLOW, WEBHOOK_SECRET, Arrival, HttpReceiver, SmtpReceiver
 
 import retain
-from conftest import WEBHOOK_SECRET
 from retain.automation.outbox import OutboxStatus, enqueue
 from retain.services.delivery import outbox_counts
 from retain.workspace import Workspace

@@ -17,9 +17,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from outbox_builders import check_invariants, mixed_messages
-from receivers import FAIL, OK, SLOW
+from receivers import FAIL, OK, SLOW, WEBHOOK_SECRET
 
-from conftest import WEBHOOK_SECRET
 from retain.automation.backoff import RetryPolicy
 from retain.automation.channels import Delivery, SmtpSender, WebhookSender
 from retain.automation.outbox import OutboxStatus, counts_by_status, enqueue
