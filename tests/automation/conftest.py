@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from receivers import HttpReceiver, SmtpReceiver
+from receivers import WEBHOOK_SECRET, HttpReceiver, SmtpReceiver
 
 from retain.state import make_engine, upgrade
-
-WEBHOOK_SECRET = "test-secret-0123456789abcdef"
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ from aiosmtpd.controller import Controller
 from retain.automation.channels.webhook import verify_signature
 
 OK, FAIL, SLOW, REJECT = "ok", "fail", "slow", "reject"
+WEBHOOK_SECRET = "test-secret-0123456789abcdef"
+"""The secret of the test webhook channels; the HTTP receiver checks every signature with it."""
 MODES = (OK, FAIL, SLOW, REJECT)
 
 

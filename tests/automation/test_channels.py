@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 from outbox_builders import email_message, webhook_message
-from receivers import FAIL, OK, REJECT, SLOW, SmtpReceiver
+from receivers import FAIL, OK, REJECT, SLOW, WEBHOOK_SECRET, SmtpReceiver
 
-from conftest import WEBHOOK_SECRET
 from retain.automation.channels import (
     DELIVERS,
     SENDERS,

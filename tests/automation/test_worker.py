@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from outbox_builders import email_message, webhook_message, workspace_toml
-from receivers import FAIL, REJECT, HttpReceiver
+from receivers import FAIL, REJECT, WEBHOOK_SECRET, HttpReceiver
 from typer.testing import CliRunner
 
 import retain
-from conftest import WEBHOOK_SECRET
 from retain.automation.backoff import RetryPolicy
 from retain.automation.channels import Delivery
 from retain.automation.outbox import MessageKind, OutboxMessage, OutboxStatus, enqueue
