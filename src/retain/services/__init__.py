@@ -15,6 +15,9 @@ service            use case
 ``metrics`` …      views of the current snapshot: KPIs, cohorts, segments
 ``changes``        what changed since the previous snapshot (newly at risk, moves, KPI deltas)
 ``status``         what the workspace holds
+``playbooks``      install the built-in playbooks, list and validate the workspace's (``services.playbooks``)
+``deliver_once``   deliver the due outbox messages once; ``run_worker`` keeps doing it (``services.delivery``)
+``results``        treatment against holdout per playbook (``services.playbook_results.playbook_results``)
 =================  ==============================================================================
 """
 
