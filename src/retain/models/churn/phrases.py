@@ -190,7 +190,8 @@ def usage_trend(row: Mapping[str, Any], typical: Mapping[str, float]) -> str:
     before = sum(num(row, f"{kind}_90d") - num(row, f"{kind}_30d") for kind in CORE_USAGE) / 2
     if recent == 0:
         return f"no logins or feature use in the last 30 days (about {before:,.0f} a month before)"
-    return f"{recent:,.0f} logins and feature uses in the last 30 days, down from about {before:,.0f} a month before"
+    uses = "1 login or feature use" if recent == 1 else f"{recent:,.0f} logins and feature uses"
+    return f"{uses} in the last 30 days, down from about {before:,.0f} a month before"
 
 
 def window(kind: str, days_: int) -> Template:
