@@ -420,7 +420,7 @@ def _listed_reasons(suppression_list: Mapping[str, SuppressionReason]) -> dict[s
             parsed = None
         if parsed not in ALLOWED_DESPITE:
             raise InputError(
-                f"Suppression list entry for customer {customer!r} has reason {reason!r}; "
+                f"Suppression list entry for customer {customer!r} has reason {str(reason)!r}; "
                 f"a suppression list holds only {_LISTED}."
             )
         listed[customer] = parsed
