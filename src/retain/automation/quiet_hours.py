@@ -15,6 +15,7 @@ customer's clock reads ``end`` and the customer is no longer in quiet hours. Two
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +27,7 @@ __all__ = ["is_quiet", "load_zone", "next_send_time"]
 _DAYS_AHEAD = 4
 
 
+@functools.lru_cache(maxsize=1024)  # one run asks for the same few zones, valid or not, per customer
 def load_zone(name: str | None) -> ZoneInfo | None:
     """The IANA zone called ``name``, or ``None`` when ``name`` is missing or names no zone.
 
