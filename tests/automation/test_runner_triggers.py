@@ -1,6 +1,6 @@
-"""The runner on every trigger kind: each hand-written timeline of ``trigger_timelines`` enrols exactly the
-entries the trigger is expected to fire (re-entry ``every_trigger``), each in the arm its stored hash gives, and a second run at the same
-``as_of`` enrols nobody new."""
+"""The runner on every trigger kind: each hand-written timeline of ``trigger_timelines`` enrols exactly
+the entries the trigger is expected to fire (re-entry ``every_trigger``), each in the arm its stored hash
+gives, and a second run at the same ``as_of`` enrols nobody new."""
 
 from __future__ import annotations
 
