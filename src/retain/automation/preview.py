@@ -60,6 +60,7 @@ class Preview:
     first: list[Entry] = field(default_factory=list)
     """The first entrants (both arms), with their trigger detail."""
     rendered: list[PreviewCustomer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _show(writes: ActionWrites, before: dict[str, int]) -> str:
