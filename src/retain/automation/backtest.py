@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -135,6 +135,7 @@ def backtest_playbook(
     activity_window_days: int = 90,
     segments: Mapping[str, str] | None = None,
     current_profile: ibis.Table | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Backtest:
     """Replay ``playbook``'s entries at every ``every`` from ``since`` to ``until`` (both included).
 
@@ -156,6 +157,8 @@ def backtest_playbook(
         The user-defined segments (name → predicate) of ``retain.toml``, for a ``segment_entry`` trigger.
     current_profile
         The current snapshot's profile: conditions on the columns history does not keep read it.
+    progress
+        Called as ``progress(done, total)`` before each replay date.
 
     Raises
     ------
@@ -212,6 +215,8 @@ def backtest_playbook(
         previous = _profile_at(facts, since - every.step, activity_window_days, current_profile)
         previous_members = evaluate_segments(previous, segment_defs) if segment_defs else None
     for number in range(replays):
+        if progress is not None:
+            progress(number, replays)
         at = since + number * every.step
         profile = _profile_at(facts, at, activity_window_days, current_profile) if needs_profile else None
         members = evaluate_segments(profile, segment_defs) if segment_defs and profile is not None else None

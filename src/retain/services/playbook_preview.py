@@ -8,6 +8,7 @@ with a throw-away key and say so.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime
 
 from retain.analytics.periods import as_instant
@@ -95,10 +96,12 @@ def backtest_playbook(
     since: date | datetime,
     until: date | datetime | None = None,
     every: Every | str = Every.DAY,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Backtest:
     """Replay playbook ``name`` from ``since`` to ``until`` (default: just after the latest fact), every day or week.
 
     See :mod:`retain.automation.backtest` for what is replayed and what cannot be. Nothing is written.
+    ``progress(done, total)`` is called before each replay date.
 
     Raises
     ------
@@ -124,4 +127,5 @@ def backtest_playbook(
         activity_window_days=ws.settings.activity_window_days,
         segments=dict(ws.settings.segments),
         current_profile=current,
+        progress=progress,
     )
