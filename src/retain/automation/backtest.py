@@ -254,6 +254,8 @@ def backtest_playbook(
                 continue
             messages[entry.customer_id] += sum(1 for s in facing if at + s.delay <= until)
         previous, previous_members = profile, members
+    if progress is not None:
+        progress(replays, replays)
     first, last = _monday(since), _monday(until)
     result.weeks = [
         (first + timedelta(weeks=k), entered_at.get(first + timedelta(weeks=k), 0))

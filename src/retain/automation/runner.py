@@ -402,7 +402,7 @@ def run_playbooks(
             reports[playbook.name].error = str(error)
             continue
         running.append(playbook)
-    rounds = 1 + max((len(p.spec.steps) for p in running), default=0)
+    rounds = 1 + max((len(p.spec.steps) for p in running), default=-1)  # none when no playbook runs
     for number in range(1, rounds + 1):  # each round moves every due enrolment one step on: enough rounds
         if progress is not None:
             progress("", number)

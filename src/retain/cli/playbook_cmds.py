@@ -178,12 +178,12 @@ def run_table(report: RunReport, *, width: int) -> Fitted:
     columns = [
         Col("playbook", "playbook"),
         Col("entered", "entered", "right"),
-        Col("already", "already in", "right"),
+        Col("already", "already", "right"),
         Col("not_eligible", "not eligible", "right"),
         Col("held_out", "held out", "right"),
         Col("enqueued", "enqueued", "right"),
         Col("done", "done", "right"),
-        Col("suppressed", "sup- pressed", "right"),
+        Col("suppressed", "suppressed", "right"),
     ]
     rows = [
         [
