@@ -361,7 +361,7 @@ def backtest(
 
     Examples:
       retain playbook backtest wake_up -w shop --since 2024-01-01
-      retain playbook backtest welcome -w shop --since 2024-01-01 --until 2024-06-30 --every week
+      retain playbook backtest welcome -w shop --since 2024-01-01 --every week
     """
     ws = Workspace.open(workspace)
     with progress_bar() as bar:
