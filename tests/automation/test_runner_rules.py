@@ -74,8 +74,7 @@ def test_reentry_rules_over_daily_runs(ws, tmp_path, reentry, expected, refused)
     assert {day: n for day, n in seen.items() if n} == refused
 
 
-def test_the_higher_priority_playbook_wins_a_customer_both_want_in_one_run(ws, tmp_path):
-    engine = state_engine(tmp_path / "state")
+def test_the_higher_priority_playbook_wins_a_customer_both_want_in_one_run(ws, tmp_path, engine):
     folder = tmp_path / "playbooks"
     high = write_playbook(folder, "high", VISIT, priority=80, steps=WEBHOOK, holdout=0.5)
     low = write_playbook(folder, "low", VISIT, priority=20, steps=WEBHOOK, holdout=0.5)
@@ -96,8 +95,7 @@ def test_the_higher_priority_playbook_wins_a_customer_both_want_in_one_run(ws, t
     assert [(m["playbook"], m["customer_id"]) for m in outbox_rows(engine)] == [("high", c) for c in treated]
 
 
-def test_an_unsubscribed_customer_gets_no_message_but_a_task_and_the_reason_is_recorded(ws, tmp_path):
-    engine = state_engine(tmp_path / "state")
+def test_an_unsubscribed_customer_gets_no_message_but_a_task_and_the_reason_is_recorded(ws, tmp_path, engine):
     at = DAY1 - timedelta(days=10)
     with engine.begin() as conn:
         assert suppress(conn, "x", "unsubscribed", at=at) is ListedReason.UNSUBSCRIBED

@@ -41,9 +41,9 @@ def _enrolment_state(engine) -> dict[str, tuple[str, int | None, datetime | None
     return {c: (s, n, d) for c, s, n, d in rows(engine, e, "customer_id", "status", "next_step", "next_step_due_at")}
 
 
-def test_a_delayed_step_waits_and_a_customer_who_stops_qualifying_is_skipped_and_exits(tmp_path):
+def test_a_delayed_step_waits_and_a_customer_who_stops_qualifying_is_skipped_and_exits(tmp_path, engine):
+    # ``engine``: a migrated state database, SQLite then PostgreSQL.
     ws = make_workspace(tmp_path, {"customers": CUSTOMERS})
-    engine = state_engine(tmp_path / "state")
     playbook = write_playbook(
         tmp_path / "playbooks",
         "onboard",
@@ -121,9 +121,8 @@ def test_a_recheck_false_step_runs_whatever_the_profile_says(tmp_path):
     ]
 
 
-def test_a_coupon_is_issued_once_and_quoted_by_the_email_after_it(tmp_path):
+def test_a_coupon_is_issued_once_and_quoted_by_the_email_after_it(tmp_path, engine):
     ws = make_workspace(tmp_path, {"customers": CUSTOMERS})
-    engine = state_engine(tmp_path / "state")
     playbook = write_playbook(
         tmp_path / "playbooks",
         "deal",

@@ -64,10 +64,10 @@ TEMPLATES = {
 
 
 def _workspace(
-    root: Path, name: str = "shop", *, enabled: bool = True, customers: str = CUSTOMERS, visits: str = VISITS
-):
+    root: Path, name: str = "shop", *, customers: str = CUSTOMERS, visits: str = VISITS, toml: str = TOML
+) -> Workspace:
     Workspace.init(root / name)
-    (root / name / "retain.toml").write_text(TOML)
+    (root / name / "retain.toml").write_text(toml)
     ws = Workspace.open(root / name)
     for table, text in (("customers", customers), ("events", visits)):
         path = root / f"{table}.csv"
@@ -183,7 +183,8 @@ def test_backtest_reports_entries_per_week_and_messages_per_customer(shop, conso
     assert "'month' is not one of 'day', 'week'" in flat(result.output)
 
 
-def test_two_run_processes_at_once_enrol_everybody_exactly_once(tmp_path):
+def test_two_run_processes_at_once_enrol_everybody_exactly_once(tmp_path, database_url):
+    # SQLite (a file lock) and PostgreSQL (an advisory lock): the second run waits for the first.
     ids = [f"c{i:04d}" for i in range(400)]
     customers = "customer_id,created_at,email,name\n" + "".join(
         f"{c},2024-01-01T00:00:00Z,{c}@example.com,N {c}\n" for c in ids
@@ -191,7 +192,7 @@ def test_two_run_processes_at_once_enrol_everybody_exactly_once(tmp_path):
     visits = "event_id,customer_id,event_type,occurred_at\n" + "".join(
         f"v{c},{c},visit,2024-03-06T10:00:00Z\n" for c in ids
     )
-    ws = _workspace(tmp_path, customers=customers, visits=visits)
+    ws = _workspace(tmp_path, customers=customers, visits=visits, toml=f'database_url = "{database_url}"\n' + TOML)
     env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "80"}
     command = [sys.executable, "-m", "retain", "playbook", "run", "-w", str(ws.path), "--as-of", "2024-03-07"]
     processes = [
