@@ -24,9 +24,10 @@ from runner_builders import (
 from retain.automation.arms import arm, arm_salt
 from retain.automation.loading import load_playbook
 from retain.automation.outbox import message_key
+from retain.automation.recipients import contacts
 from retain.automation.signing import verify_link
 from retain.errors import ConfigError, InputError, NotFoundError
-from retain.services.playbook_run import SECRET_FILE, run_playbooks, signing_secret
+from retain.services.playbook_run import SECRET_FILE, run_inputs, run_playbooks, signing_secret
 
 AS_OF = datetime(2024, 3, 31, 12, tzinfo=UTC)
 IDS = [f"c{i:02d}" for i in range(1, 13)]
@@ -148,3 +149,20 @@ def test_a_step_whose_channel_is_not_configured_stops_the_run_before_anything_is
         'file channel, but [channels.crm] has kind = "webhook".'
     )
     assert counts(ws.state)["playbook_enrolments"] == 0
+
+
+def test_contacts_and_time_zones_come_from_the_customers_table_as_known_at_as_of(tmp_path):
+    customers = (
+        "customer_id,created_at,email,name,attributes\n"
+        'z1,2024-01-01T00:00:00Z,z1@example.com,Zed,"{""timezone"": ""Asia/Kolkata"", ""tier"": ""gold""}"\n'
+        'z2,2024-01-01T00:00:00Z,,Zoe,"{""tier"": ""silver""}"\n'
+        "z3,2024-01-01T00:00:00Z,z3@example.com,,\n"
+    )
+    ws = make_workspace(tmp_path, {"customers": customers})
+    inputs = run_inputs(ws, ws.facts(), AS_OF)
+    assert contacts(inputs, {"z1", "z2", "z3", "unknown"}) == {
+        "z1": {"email": "z1@example.com", "name": "Zed", "timezone": "Asia/Kolkata"},
+        "z2": {"email": None, "name": "Zoe", "timezone": None},
+        "z3": {"email": "z3@example.com", "name": None, "timezone": None},
+        "unknown": {"email": None, "name": None, "timezone": None},
+    }

@@ -67,6 +67,7 @@ _COUNTED = (StepStatus.ENQUEUED, StepStatus.DONE, StepStatus.HELD_OUT)
 """Step outcomes that count against the frequency cap (sent, or would have been)."""
 
 _FAILURES_KEPT = 5
+_LOOKUP_LIMIT = 5_000
 
 Progress = Callable[[str, int], None]
 """``progress(playbook, round)``: before each playbook's enrolment (round 0), then before each round of steps
@@ -237,6 +238,8 @@ def _decide(
             since=as_of - timedelta(days=settings.pressure.per_days),
             actions=[str(kind) for kind in CUSTOMER_FACING],
             statuses=_COUNTED,
+            # A few candidates: look their sends up; many: one scan of the window is cheaper than many lookups.
+            customer_ids=ids if len(ids) <= _LOOKUP_LIMIT else None,
         )
         on_list = {c: SuppressionReason(str(r)) for c, r in listed(conn, ids).items()}
     return decide(
