@@ -27,6 +27,7 @@ from retain.automation.outbox import message_key
 from retain.automation.recipients import contacts
 from retain.automation.signing import verify_link
 from retain.errors import ConfigError, InputError, NotFoundError
+from retain.services import refresh
 from retain.services.playbook_run import SECRET_FILE, run_inputs, run_playbooks, signing_secret
 
 AS_OF = datetime(2024, 3, 31, 12, tzinfo=UTC)
@@ -166,3 +167,37 @@ def test_contacts_and_time_zones_come_from_the_customers_table_as_known_at_as_of
         "z3": {"email": "z3@example.com", "name": None, "timezone": None},
         "unknown": {"email": None, "name": None, "timezone": None},
     }
+
+
+def test_profile_triggers_and_conditions_read_the_current_and_previous_snapshots(tmp_path):
+    toml = TOML + '\n[segments]\nregulars = "orders >= 2"\n'
+    customers = "customer_id,created_at,email\nr1,2024-01-01T00:00:00Z,r1@example.com\nr2,2024-01-01T00:00:00Z,\n"
+    first_orders = (
+        "order_id,customer_id,ordered_at,amount,status\n"
+        "o1,r1,2024-02-01T00:00:00Z,10,completed\n"
+        "o2,r2,2024-02-01T00:00:00Z,30,completed\n"
+    )
+    ws = make_workspace(tmp_path, {"customers": customers, "orders": first_orders}, toml=toml)
+    folder = ws.path / "playbooks"
+    (folder / "templates").mkdir(parents=True)
+    trigger = {"kind": "segment_entry", "segment": "regulars"}
+    (folder / "regulars.yaml").write_text(
+        playbook_text("regulars", trigger, conditions="total_revenue >= 30", holdout=0.01, reentry=None)
+    )
+    refresh(ws, as_of=datetime(2024, 2, 15, tzinfo=UTC))
+    # Nothing fires on the first snapshot: it is the baseline.
+    assert run_playbooks(ws, as_of=datetime(2024, 2, 15, tzinfo=UTC)).get("regulars").fired == 0
+
+    later = tmp_path / "later_orders.csv"
+    later.write_text(
+        "order_id,customer_id,ordered_at,amount,status\n"
+        "o3,r1,2024-03-01T00:00:00Z,15,completed\n"
+        "o4,r2,2024-03-01T00:00:00Z,5,completed\n"
+    )
+    assert ws.ingest("orders", later).rows_rejected == 0
+    refresh(ws, as_of=datetime(2024, 3, 15, tzinfo=UTC))
+    report = run_playbooks(ws, as_of=datetime(2024, 3, 15, tzinfo=UTC)).get("regulars")
+
+    # Both have two orders now and entered the segment; r1's revenue is 25, r2's 35: only r2 meets the conditions.
+    assert (report.fired, report.entered, report.not_eligible["conditions"]) == (2, 1, 1)
+    assert {(c, k) for _, c, k, _ in enrolments(ws.state)} == {("r2", "segment:regulars:2024-03-15")}
