@@ -121,7 +121,7 @@ def test_run_prints_a_summary_in_80_columns_and_a_second_run_enrols_nobody(shop,
     treated = sum(1 for c in "ab" if _arm(shop, c) is Arm.TREATMENT)
     lines = out.splitlines()
     assert lines[0] == "Playbooks run at 2024-03-07 00:00 UTC:"
-    header = ["playbook", "entered", "already", "not", "eligible", "held", "out", "enqueued", "done", "suppressed"]
+    header = ["playbook", "entered", "already", "not", "eligible", "held", "out", "queued", "done", "suppressed"]
     assert lines[1].split() == header
     assert _table_row(out, "visits") == ["2", "0", "1", str(2 - treated), str(treated), "0", "0"]
     assert "visits: not eligible: 0 by the conditions, 1 by re-entry" in out

@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from retain.analytics.profile import PROFILE_COLUMNS, customer_profiles
 from retain.analytics.segments import evaluate_segments
-from retain.automation.entries import EntryOutcome, RunInputs, conditions_met, plan_entries
+from retain.automation.entries import EntryOutcome, RunInputs, conditions_met, fired_entries, plan_entries
 from retain.automation.loading import LoadedPlaybook
 from retain.automation.pressure import CUSTOMER_FACING
 from retain.automation.triggers import TriggerInputs, TriggerKind
@@ -218,6 +218,12 @@ def backtest_playbook(
         if progress is not None:
             progress(number, replays)
         at = since + number * every.step
+        fired = None
+        if spec.trigger.kind not in _PROFILE_TRIGGERS:
+            # A fact trigger needs no profile to fire: compute the (costly) profile only on dates it fires.
+            fired = fired_entries(spec, TriggerInputs(facts=facts, as_of=at, activity_window_days=activity_window_days))
+            if not fired:
+                continue
         profile = _profile_at(facts, at, activity_window_days, current_profile) if needs_profile else None
         members = evaluate_segments(profile, segment_defs) if segment_defs and profile is not None else None
         inputs = RunInputs(
@@ -240,6 +246,7 @@ def backtest_playbook(
             lambda ids: {c: history[c] for c in ids if c in history},
             workspace_id=workspace_id,
             eligible=eligible,
+            fired=fired,
         )
         result.fired += len(plan.entries)
         result.not_eligible["conditions"] += plan.count(EntryOutcome.CONDITIONS)

@@ -181,7 +181,7 @@ def run_table(report: RunReport, *, width: int) -> Fitted:
         Col("already", "already", "right"),
         Col("not_eligible", "not eligible", "right"),
         Col("held_out", "held out", "right"),
-        Col("enqueued", "enqueued", "right"),
+        Col("enqueued", "queued", "right"),
         Col("done", "done", "right"),
         Col("suppressed", "suppressed", "right"),
     ]
@@ -199,7 +199,7 @@ def run_table(report: RunReport, *, width: int) -> Fitted:
         for run in report.playbooks
     ]
     caption = (
-        "held out: steps of holdout customers, recorded as would-be sends; enqueued: outbox messages; done: tasks, "
+        "held out: steps of holdout customers, recorded as would-be sends; queued: outbox messages; done: tasks, "
         "tags and coupons written."
     )
     return fit_table(columns, rows, width=width, box=None, pad_edge=False, caption=caption)
