@@ -189,6 +189,15 @@ def test_default_toml_lists_every_setting_with_its_default(tmp_path):
             "lease_seconds": 120.0,
             "batch": 50,
         },
+        "automation": {
+            "max_messages": 3,
+            "per_days": 7,
+            "quiet_start": "21:00",
+            "quiet_end": "08:00",
+            "default_timezone": "UTC",
+            "base_url": "http://localhost:8000",
+            "link_days": 365,
+        },
     }
     # database_url has no TOML spelling for "unset": it is shown commented out, with an example.
     assert '# database_url = "postgresql+psycopg://' in text
