@@ -328,8 +328,8 @@ class SyntheticCompany:
         y_without = y.copy()
         for metric in e["goal_metric"].unique():
             rows = np.flatnonzero(treated & (e["goal_metric"] == metric).to_numpy())
-            lost = cf[rows] <= end[rows]  # churned earlier without the messages, inside the window
-            y_without[rows] = np.where(lost, self._without(str(metric), i[rows], t[rows], cf[rows], y[rows]), y[rows])
+            lost = rows[cf[rows] <= end[rows]]  # churned earlier without the messages, inside the window
+            y_without[lost] = self._without(str(metric), i[lost], t[lost], cf[lost].astype(np.int64))
         out = e[["playbook", "customer_id", "trigger_key", "arm", "enrolled_at", "goal_metric", "goal_window_days"]]
         out = out.assign(
             received=received & treated,
@@ -388,9 +388,8 @@ class SyntheticCompany:
             settled |= churn
         return cf
 
-    def _without(self, metric: str, i: np.ndarray, t: np.ndarray, cf: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The goal outcome of customers who, without the messages, churned at ``cf`` inside their window."""
-        cut = cf.astype(np.int64)
+    def _without(self, metric: str, i: np.ndarray, t: np.ndarray, cut: np.ndarray) -> np.ndarray:
+        """The goal outcome of customers who, without the messages, churned at ``cut`` inside their window."""
         if metric == "retained" and self.model is SynthModel.SUBSCRIPTION:
             return np.zeros(len(i))  # no subscription running at the end of the window
         if metric == "retained":  # a shop: retained by a completed order in the window, before the churn
