@@ -36,6 +36,7 @@ __all__ = [
     "CONFIG_FILE_NAME",
     "DEFAULT_HEALTH_WEIGHTS",
     "ENV_PREFIX",
+    "AutomationSettings",
     "ChannelKind",
     "ChannelSettings",
     "DeliverySettings",
@@ -285,6 +286,87 @@ class DeliverySettings(BaseModel):
         return self
 
 
+_TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class AutomationSettings(BaseModel):
+    """How playbooks run (the ``[automation]`` section of ``retain.toml``): pressure rules, links, time zones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_messages: int = Field(
+        default=3, gt=0, description="Messages a customer gets at most, across every playbook, in per_days days."
+    )
+    per_days: int = Field(default=7, gt=0, description="The rolling window of max_messages, in days.")
+    quiet_start: str = Field(
+        default="21:00", description="Start of the quiet hours (HH:MM, the customer's local time): nothing is sent."
+    )
+    quiet_end: str = Field(default="08:00", description="End of the quiet hours (HH:MM); messages wait until then.")
+    default_timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of customers whose customers.attributes hold no valid 'timezone'.",
+    )
+    base_url: str = Field(
+        default="http://localhost:8000",
+        description="Public address of retain's web service: unsubscribe and survey links point there.",
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs unsubscribe and survey links (never printed); or RETAIN_AUTOMATION__SIGNING_SECRET. "
+            "Unset: one is generated once and kept in <workspace>/.signing_secret (mode 0600)."
+        ),
+    )
+    link_days: int = Field(default=365, gt=0, description="Days an unsubscribe or survey link stays valid.")
+
+    @field_validator("quiet_start", "quiet_end")
+    @classmethod
+    def _check_time(cls, value: str) -> str:
+        if not _TIME_OF_DAY.fullmatch(value.strip()):
+            raise ValueError("not a time of day; expected 24-hour HH:MM, e.g. 21:00 or 08:00")
+        return value.strip()
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "not a time zone; expected an IANA name such as UTC, Europe/Berlin or America/New_York"
+            ) from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("not an http(s) base URL; expected e.g. https://retain.example.com")
+        return value.strip().rstrip("/")
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _check_signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("the secret is shorter than 16 bytes; use a long random one (e.g. `openssl rand -hex 32`)")
+        return value
+
+    def pressure_values(self) -> dict[str, Any]:
+        """The pressure rules' settings as a mapping (``PressureSettings.from_mapping`` takes it)."""
+        return {
+            "max_messages": self.max_messages,
+            "per_days": self.per_days,
+            "quiet_start": self.quiet_start,
+            "quiet_end": self.quiet_end,
+            "default_timezone": self.default_timezone,
+        }
+
+
 class Settings(BaseSettings):
     """Every setting of a retain workspace.
 
@@ -314,6 +396,8 @@ class Settings(BaseSettings):
         The channels messages leave through, by name (``[channels.email]``, ``[channels.crm]`` …).
     delivery : DeliverySettings
         Retries, back-off, leases and batch size of ``retain worker``.
+    automation : AutomationSettings
+        Pressure rules (frequency cap, quiet hours), link signing and the default time zone of playbooks.
     """
 
     model_config = SettingsConfigDict(
@@ -380,6 +464,10 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(
         default_factory=DeliverySettings,
         description="How `retain worker` delivers the outbox: attempts, back-off, leases, batch size.",
+    )
+    automation: AutomationSettings = Field(
+        default_factory=AutomationSettings,
+        description="How playbooks run: frequency cap, quiet hours, default time zone, link address and signing key.",
     )
 
     @field_validator("channels")

@@ -18,16 +18,27 @@ from retain.contract.profile import PROFILE, ProfileType
 __all__ = [
     "NAMING_CONVENTION",
     "PROFILE_INDEXES",
+    "Arm",
+    "EnrolmentStatus",
+    "ListedReason",
     "MessageKind",
     "OutboxStatus",
     "ProfileTimestamp",
     "RunStatus",
+    "StepStatus",
+    "TaskStatus",
     "UTCDateTime",
+    "coupons",
     "customer_profiles",
+    "customer_tags",
     "epoch_micros",
     "ingest_runs",
     "metadata",
     "outbox",
+    "playbook_enrolments",
+    "playbook_steps",
+    "suppression_list",
+    "tasks",
     "workspace",
 ]
 
@@ -258,4 +269,160 @@ outbox = sa.Table(
     # One message per step of one enrolment, whatever the key: a new playbook version cannot send it again.
     sa.UniqueConstraint("playbook", "customer_id", "trigger_key", "step"),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+
+class Arm(StrEnum):
+    """The arm of a playbook enrolment: contacted (``treatment``) or held out to measure the effect (``holdout``)."""
+
+    TREATMENT = "treatment"
+    HOLDOUT = "holdout"
+
+
+class EnrolmentStatus(StrEnum):
+    """Life cycle of an enrolment: ``active`` while steps are left, then ``completed``, or ``exited`` early (its
+    conditions stopped holding before a step that re-checks them)."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    EXITED = "exited"
+
+
+class StepStatus(StrEnum):
+    """What became of one step of one enrolment."""
+
+    ENQUEUED = "enqueued"
+    """Treatment arm: a message was written to the outbox."""
+    DONE = "done"
+    """Treatment arm: a task, tag or coupon row was written (or an offer recorded)."""
+    HELD_OUT = "held_out"
+    """Holdout arm: it would have been sent (the same decision path), but nothing was written."""
+    SUPPRESSED = "suppressed"
+    """The pressure rules stopped it; ``reason`` says which (frequency_cap, lower_priority, unsubscribed …)."""
+    SKIPPED = "skipped"
+    """The playbook's conditions no longer held when the step re-checked them (the enrolment exits)."""
+    FAILED = "failed"
+    """The step could not be carried out (a template that does not render for this customer); ``reason`` says why."""
+
+
+class ListedReason(StrEnum):
+    """Why a customer is on the suppression list."""
+
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    ERASED = "erased"
+
+
+class TaskStatus(StrEnum):
+    """A task for a person: ``open`` until someone closes it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+playbook_enrolments = sa.Table(
+    "playbook_enrolments",
+    metadata,
+    # One row per (playbook, customer, trigger key): the unique constraint is what makes enrolment idempotent.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("playbook", sa.String(255), nullable=False),
+    sa.Column("playbook_version", sa.String(64), nullable=False),  # the file's version when the customer entered
+    sa.Column("customer_id", sa.String(255), nullable=False, index=True),
+    sa.Column("trigger_key", sa.String(255), nullable=False),
+    sa.Column("arm", sa.String(16), sa.CheckConstraint(f"arm IN {_in(Arm)}", name="arm"), nullable=False),
+    sa.Column("salt", sa.String(64), nullable=False),  # the arm hash's salt (per playbook name and workspace)
+    sa.Column("holdout_share", sa.Float, nullable=False),  # the share the arm was drawn with
+    sa.Column("fired_at", UTCDateTime, nullable=False),
+    sa.Column("enrolled_at", UTCDateTime, nullable=False),  # the run's as_of; step delays count from it
+    sa.Column("detail", sa.Text, nullable=False),  # JSON: the trigger's facts
+    sa.Column(
+        "status",
+        sa.String(16),
+        sa.CheckConstraint(f"status IN {_in(EnrolmentStatus)}", name="status"),
+        nullable=False,
+    ),
+    sa.Column("next_step", sa.Integer, nullable=True),  # index into the playbook's steps; null when finished
+    sa.Column("next_step_due_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),  # wall-clock time of the run that enrolled
+    sa.UniqueConstraint("playbook", "customer_id", "trigger_key"),
+    sa.Index("ix_playbook_enrolments_status_next_step_due_at", "status", "next_step_due_at"),
+)
+
+playbook_steps = sa.Table(
+    "playbook_steps",
+    metadata,
+    # One row per enrolment and step, written when the step was decided, whatever the outcome.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("enrolment_id", sa.Integer, sa.ForeignKey("playbook_enrolments.id"), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column(
+        "status", sa.String(16), sa.CheckConstraint(f"status IN {_in(StepStatus)}", name="status"), nullable=False
+    ),
+    sa.Column("reason", sa.Text, nullable=True),  # suppression reason, or why it was skipped or failed
+    sa.Column("idempotency_key", sa.String(64), nullable=True),  # the outbox key (held_out: the would-be key)
+    sa.Column("send_at", UTCDateTime, nullable=True),  # when it goes (or would have gone); null when not sent
+    sa.Column("at", UTCDateTime, nullable=False),  # the run's as_of
+    sa.UniqueConstraint("enrolment_id", "step"),
+    sa.Index("ix_playbook_steps_send_at", "send_at"),
+)
+
+suppression_list = sa.Table(
+    "suppression_list",
+    metadata,
+    # Customers who must not be contacted: unsubscribed (a signed link), bounced (the mail server), erased.
+    sa.Column("customer_id", sa.String(255), primary_key=True),
+    sa.Column(
+        "reason", sa.String(16), sa.CheckConstraint(f"reason IN {_in(ListedReason)}", name="reason"), nullable=False
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    # Work for a person (a customer-success call), made by a playbook's task step.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.String(255), nullable=False, index=True),
+    sa.Column("playbook", sa.String(255), nullable=True),
+    sa.Column("enrolment_id", sa.Integer, sa.ForeignKey("playbook_enrolments.id"), nullable=True),
+    sa.Column("step", sa.Integer, nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("assignee", sa.String(255), nullable=True),
+    sa.Column(
+        "status", sa.String(16), sa.CheckConstraint(f"status IN {_in(TaskStatus)}", name="status"), nullable=False
+    ),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("enrolment_id", "step"),
+)
+
+customer_tags = sa.Table(
+    "customer_tags",
+    metadata,
+    sa.Column("customer_id", sa.String(255), primary_key=True),
+    sa.Column("tag", sa.String(64), primary_key=True),
+    sa.Column("playbook", sa.String(255), nullable=True),  # the playbook that tagged the customer first
+    sa.Column("enrolment_id", sa.Integer, sa.ForeignKey("playbook_enrolments.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+coupons = sa.Table(
+    "coupons",
+    metadata,
+    # Single-use codes issued by coupon steps; redeemed_at is set once, when the code is used.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("customer_id", sa.String(255), nullable=False, index=True),
+    sa.Column("playbook", sa.String(255), nullable=True),
+    sa.Column("enrolment_id", sa.Integer, sa.ForeignKey("playbook_enrolments.id"), nullable=True),
+    sa.Column("step", sa.Integer, nullable=True),
+    sa.Column("percent_off", sa.Float, nullable=True),
+    sa.Column("amount_off", sa.Float, nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("redeemed_at", UTCDateTime, nullable=True),
+    sa.CheckConstraint("(percent_off IS NULL) <> (amount_off IS NULL)", name="one_discount"),
+    sa.UniqueConstraint("enrolment_id", "step"),
 )
