@@ -32,22 +32,24 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 import yaml
 
-from retain.automation.loading import load_playbooks, playbook_files
+from retain.automation.loading import LoadedPlaybook, load_playbooks, playbook_files
 from retain.automation.outcomes import outcomes
-from retain.contract.system_tables import SystemTableName
+from retain.contract.system_tables import SYSTEM_TABLES, SystemTableName
 from retain.errors import ConflictError, InputError
 from retain.services.delivery import deliver_once
 from retain.services.playbook_results import PlaybookResult, playbook_results
 from retain.services.refresh import refresh
 from retain.settings import CONFIG_FILE_NAME
+from retain.state.tables import playbook_enrolments
 from retain.synth.closed_loop import EFFECT_COLUMNS, SyntheticCompany
 from retain.synth.params import SynthModel
 from retain.synth.reactions import DEFAULT_REACTIONS, Reactions
@@ -71,6 +73,9 @@ EFFECTS_BY_CUSTOMER_FILE = "playbook_effects_by_customer.parquet"
 _TO_CHANNEL = {"email", "webhook", "file", "survey"}
 _PROFILE_TRIGGERS = {"risk", "segment_entry", "lifecycle"}
 _WORKER = "simulation"
+_DELIVERY_DAY = timedelta(days=1)
+"""Messages decided at a month's start are delivered within its first day (quiet hours in any time zone end by
+then); the customer reacts over the whole month."""
 
 
 @dataclass(frozen=True)
@@ -194,9 +199,9 @@ def _simulated_step(step: dict) -> dict:
     return {"action": "file", "channel": SIMULATED_CHANNEL, **kept}
 
 
-def _install_playbooks(source: Path, target: Path) -> list[str]:
+def _install_playbooks(source: Path, target: Path) -> tuple[list[LoadedPlaybook], list[str]]:
     """Copy the playbooks of ``source`` into ``target`` enabled, their customer-facing steps on the simulated
-    channel; returns the names of the playbooks that read the customer profile."""
+    channel; returns them and the names of those that read the customer profile."""
     files = playbook_files(source)
     if not files:
         raise InputError(
@@ -213,8 +218,39 @@ def _install_playbooks(source: Path, target: Path) -> list[str]:
         trigger = (spec.get("trigger") or {}).get("kind")
         if spec.get("conditions") or trigger in _PROFILE_TRIGGERS:
             needs_profile.append(str(spec.get("name", path.stem)))
-    load_playbooks(target)  # every problem at once, naming file and key, before anything runs
-    return needs_profile
+    loaded = load_playbooks(target)  # every problem at once, naming file and key, before anything runs
+    return loaded, needs_profile
+
+
+def _export_enrolments(ws: Workspace, playbooks: dict[str, LoadedPlaybook], after: int) -> int:
+    """Copy the enrolments the runner made since id ``after`` from the state database into the lake's
+    ``playbook_enrolments`` system table (one batch); returns the last id copied."""
+    t = playbook_enrolments
+    with ws.connect() as conn:
+        rows = conn.execute(sa.select(t).where(t.c.id > after).order_by(t.c.id)).mappings().all()
+    if not rows:
+        return after
+    goals = {name: playbook.spec.goal for name, playbook in playbooks.items()}
+    spec = SYSTEM_TABLES[SystemTableName.PLAYBOOK_ENROLMENTS]
+    table = pa.Table.from_pylist(
+        [
+            {
+                "playbook": row["playbook"],
+                "playbook_version": row["playbook_version"],
+                "customer_id": row["customer_id"],
+                "trigger_key": row["trigger_key"],
+                "arm": str(row["arm"]),
+                "enrolled_at": row["enrolled_at"],
+                "goal_metric": str(goals[row["playbook"]].metric),
+                "goal_window_days": goals[row["playbook"]].window_days,
+                "holdout_share": row["holdout_share"],
+            }
+            for row in rows
+        ],
+        schema=spec.arrow_schema,
+    )
+    ws.ingest(SystemTableName.PLAYBOOK_ENROLMENTS, table)
+    return int(rows[-1]["id"])
 
 
 def _workspace(path: Path) -> Workspace:
@@ -296,7 +332,8 @@ def simulate(
     say = progress or (lambda _message: None)
     path = Path(path)
     ws = _workspace(path)
-    needs_profile = _install_playbooks(Path(playbooks), ws.path / "playbooks")
+    loaded, needs_profile = _install_playbooks(Path(playbooks), ws.path / "playbooks")
+    by_name = {playbook.name: playbook for playbook in loaded}
     company = SyntheticCompany(
         customers=customers,
         model=model,
@@ -308,14 +345,15 @@ def simulate(
     _ingest(ws, company.advance(history_months))
     inbox, offset, seen = ws.path / SIMULATED_CHANNEL_FILE, 0, set()
     received: list[dict] = []
-    refreshes = 0
+    refreshes = exported = 0
     while not company.done:
         as_of = company.as_of
         if needs_profile:
             refresh(ws, as_of=as_of)
             refreshes += 1
         run_playbooks(ws, as_of=as_of)
-        deliver_once(ws, worker_id=_WORKER, now=as_of)
+        exported = _export_enrolments(ws, by_name, exported)
+        deliver_once(ws, worker_id=_WORKER, now=as_of + _DELIVERY_DAY)
         lines, offset = read_channel(inbox, offset)
         fresh = [line for line in lines if line["idempotency_key"] not in seen]
         seen.update(line["idempotency_key"] for line in fresh)
