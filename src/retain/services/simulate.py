@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -53,7 +54,7 @@ from retain.state.tables import playbook_enrolments
 from retain.synth.closed_loop import EFFECT_COLUMNS, SyntheticCompany
 from retain.synth.params import SynthModel
 from retain.synth.reactions import DEFAULT_REACTIONS, Reactions
-from retain.workspace import Workspace
+from retain.workspace import WORKSPACE_ID_FILE, Workspace
 
 __all__ = [
     "SIMULATED_CHANNEL",
@@ -253,12 +254,15 @@ def _export_enrolments(ws: Workspace, playbooks: dict[str, LoadedPlaybook], afte
     return int(rows[-1]["id"])
 
 
-def _workspace(path: Path) -> Workspace:
+def _workspace(path: Path, seed: int) -> Workspace:
     if path.exists() and any(path.iterdir()):
         raise ConflictError(
             f"{path} is not empty; a simulation starts from an empty workspace. Pass a new folder with -w, or "
             "delete this one."
         )
+    # The arms are a hash salted with the workspace id: an id made from the seed makes the whole run repeatable.
+    path.mkdir(parents=True, exist_ok=True)
+    (path / WORKSPACE_ID_FILE).write_text(str(uuid.uuid5(uuid.NAMESPACE_URL, f"retain-simulate:{seed}")) + "\n")
     Workspace.init(path)
     config = path / CONFIG_FILE_NAME
     config.write_text(
@@ -331,7 +335,7 @@ def simulate(
     began = time.perf_counter()
     say = progress or (lambda _message: None)
     path = Path(path)
-    ws = _workspace(path)
+    ws = _workspace(path, seed)
     loaded, needs_profile = _install_playbooks(Path(playbooks), ws.path / "playbooks")
     by_name = {playbook.name: playbook for playbook in loaded}
     company = SyntheticCompany(
