@@ -5,8 +5,11 @@ Each step is one calendar month (the generator's step; see :mod:`retain.synth.cl
 1. the facts of the month that ended are ingested into the workspace (one new lake batch per table);
 2. ``retain refresh`` runs when an enabled playbook reads the customer profile (conditions, or a ``risk``,
    ``segment_entry`` or ``lifecycle`` trigger); otherwise the profile is not needed and the step skips it;
-3. the playbooks run at the month's start (``run_playbooks(ws, as_of=...)``) and the outbox is delivered
-   (``deliver_once``) to the simulated channel, a JSON Lines ``file`` channel of the workspace's ``retain.toml``;
+3. the playbooks run at the month's start (``run_playbooks(ws, as_of=...)``); the enrolments the runner made are
+   copied from the state database into the lake's ``playbook_enrolments`` system table (what
+   ``playbook_results`` reads); the outbox is delivered (``deliver_once``, within the month's first day so that
+   quiet hours end in every time zone) to the simulated channel, a JSON Lines ``file`` channel of the
+   workspace's ``retain.toml``;
 4. who received what is read back from that file, and each receiver's churn hazard of the coming month is
    multiplied by the playbook's reaction (:mod:`retain.synth.reactions`); then the month is simulated.
 
@@ -131,8 +134,24 @@ class SimulatedPlaybook:
         """The reported interval excludes 0."""
         return self.ci_low is not None and (self.ci_low > 0 or self.ci_high < 0)
 
+    @property
+    def cuped_covered(self) -> bool:
+        """The true effect lies inside the CUPED interval."""
+        return self.cuped_ci_low is not None and self.cuped_ci_low <= self.true_effect <= self.cuped_ci_high
+
+    @property
+    def cuped_significant(self) -> bool:
+        """The CUPED interval excludes 0."""
+        return self.cuped_ci_low is not None and (self.cuped_ci_low > 0 or self.cuped_ci_high < 0)
+
     def to_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "covered": self.covered, "significant": self.significant}
+        return {
+            **self.__dict__,
+            "covered": self.covered,
+            "significant": self.significant,
+            "cuped_covered": self.cuped_covered,
+            "cuped_significant": self.cuped_significant,
+        }
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ class Acceptance:
         Seeds in which the playbook without effect is significant / holds its truth (0) in its interval.
     cuped_width_ratio : float or None
         Mean CUPED half-width over raw half-width of the effect playbook (below 1: CUPED narrows).
+    cuped_covered, cuped_null_significant : int
+        The same two counts for the CUPED interval (reported; the acceptance is judged on the raw interval).
     srm_failures : int
         Playbook-seeds with a sample-ratio mismatch (p < 0.001).
     holdout_messages : int
@@ -60,6 +62,8 @@ class Acceptance:
     null_significant: int
     null_covered: int
     cuped_width_ratio: float | None
+    cuped_covered: int
+    cuped_null_significant: int
     srm_failures: int
     holdout_messages: int
 
@@ -128,6 +132,8 @@ def acceptance(results: Sequence[SimulationResult], *, effect: str, null: str) -
         null_significant=sum(row.significant for row in nul),
         null_covered=sum(row.covered for row in nul),
         cuped_width_ratio=float(np.mean(ratios)) if ratios else None,
+        cuped_covered=sum(row.cuped_covered for row in eff),
+        cuped_null_significant=sum(row.cuped_significant for row in nul),
         srm_failures=sum(p < SRM_ALPHA for p in srm),
         holdout_messages=sum(row.holdout_messages for row in (*eff, *nul)),
     )
