@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -215,3 +217,43 @@ def test_reactions_file_is_validated_with_the_key_and_the_valid_keys(tmp_path):
         load_reactions(bad)
     with pytest.raises(ConfigError, match="does not exist"):
         load_reactions(tmp_path / "missing.yaml")
+
+
+def _latest(parts: dict[TableName, list[pa.Table]]) -> dict[TableName, pd.DataFrame]:
+    out = {}
+    for name, tables in parts.items():
+        frame = pa.concat_tables(tables).to_pandas()
+        out[name] = frame.drop_duplicates(list(TABLES[name].key), keep="last").sort_values(list(TABLES[name].key))
+    return out
+
+
+def test_facts_known_week_by_week_add_up_to_the_month_and_are_never_from_the_future():
+    monthly, weekly = (SyntheticCompany(customers=1_500, seed=6, months=5) for _ in range(2))
+    by_month: dict[TableName, list[pa.Table]] = {}
+    by_week: dict[TableName, list[pa.Table]] = {}
+    opened_then_closed = 0
+    seen_open: set[tuple[str, object]] = set()
+    while not monthly.done:
+        for name, table in monthly.advance().items():
+            by_month.setdefault(name, []).append(table)
+        start = weekly.as_of
+        weekly.step()
+        for cut in [start + timedelta(days=d) for d in (7, 14, 21)] + [weekly.as_of]:
+            for name, table in weekly.known_until(cut).items():
+                frame = table.to_pandas()
+                for column in frame.columns:
+                    if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                        assert (frame[column].dropna() < pd.Timestamp(cut)).all(), (name, column, cut)
+                by_week.setdefault(name, []).append(table)
+            subs = by_week[TableName.SUBSCRIPTIONS][-1].to_pandas()
+            keys = set(zip(subs.subscription_id, subs.started_at, strict=True))
+            ended = subs[subs.ended_at.notna()]
+            closed = set(zip(ended.subscription_id, ended.started_at, strict=True))
+            opened_then_closed += len(closed & seen_open)
+            seen_open |= keys - closed
+    assert opened_then_closed > 0  # a period running at one cut comes again, ended, at a later one
+    a, b = _latest(by_month), _latest(by_week)
+    assert a.keys() == b.keys()
+    for name in a:
+        columns = [c for c in a[name].columns if c != _IDS.get(str(name))]
+        pd.testing.assert_frame_equal(a[name][columns].reset_index(drop=True), b[name][columns].reset_index(drop=True))

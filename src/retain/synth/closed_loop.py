@@ -144,6 +144,59 @@ def _resolution(stamps: pd.Series) -> int:
     return {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
 
 
+_VERSIONED: dict[TableName, tuple[str, str | None]] = {
+    TableName.CUSTOMERS: ("created_at", None),
+    TableName.EVENTS: ("occurred_at", None),
+    TableName.ORDERS: ("ordered_at", None),
+    TableName.FEEDBACK: ("responded_at", None),
+    TableName.TICKETS: ("opened_at", "resolved_at"),
+    TableName.SUBSCRIPTIONS: ("started_at", "ended_at"),
+}
+"""Per table: when a row becomes known, and when it changes (the open version holds until then)."""
+
+
+def _open_version(name: TableName, rows: pa.Table) -> pa.Table:
+    """Rows as known before they change: a ticket not resolved yet, a subscription period still running."""
+    n = rows.num_rows
+
+    def nulls(column: str) -> pa.Array:
+        return pa.nulls(n, rows.schema.field(column).type)
+
+    if name is TableName.TICKETS:
+        changed = {"resolved_at": nulls("resolved_at"), "satisfaction": nulls("satisfaction")}
+    else:  # a running period: paused periods are the ones billed 0 (every plan costs something)
+        paused = pc.equal(rows["mrr"], 0.0)
+        changed = {
+            "ended_at": nulls("ended_at"),
+            "status": pc.if_else(paused, "paused", "active"),
+            "cancel_reason": nulls("cancel_reason"),
+            "churn_type": nulls("churn_type"),
+        }
+    for column, values in changed.items():
+        index = rows.schema.get_field_index(column)
+        rows = rows.set_column(index, rows.schema.field(index), values)  # the same field: nullability kept
+    return rows
+
+
+def _known(name: TableName, rows: pa.Table, since: int, until: int) -> tuple[pa.Table, pa.Table]:
+    """(rows to emit for the facts known in ``[since, until)``, rows still unsettled)."""
+    born, changes = _VERSIONED[name]
+    ts = rows.schema.field(born).type
+    lo, hi = pa.scalar(_instant(since), ts), pa.scalar(_instant(until), ts)
+    exists = pc.less(rows[born], hi)
+    first = pc.and_(exists, pc.greater_equal(rows[born], lo))  # known for the first time now
+    if changes is None:
+        return rows.filter(first), rows.filter(pc.invert(exists))
+    has_change = pc.is_valid(rows[changes])
+    changed = pc.fill_null(pc.less(rows[changes], hi), False)
+    final = pc.and_(exists, pc.or_(changed, pc.and_(first, pc.invert(has_change))))
+    opened = pc.and_(first, pc.and_(has_change, pc.invert(changed)))
+    # Rows known before `since` without a change are versions already emitted (a running period again).
+    pending = pc.or_(pc.invert(exists), pc.and_(has_change, pc.invert(changed)))
+    emit = pa.concat_tables([rows.filter(final), _open_version(name, rows.filter(opened))])
+    return emit, rows.filter(pending)
+
+
 class SyntheticCompany:
     """A synthetic company advanced a month at a time by an outside loop, its customers reacting to messages.
 
@@ -187,7 +240,10 @@ class SyntheticCompany:
         self.month = 0
         """The next month to simulate (0-based)."""
         self._next_id = dict.fromkeys(_ID_COUNTERS, 1)
-        self._pending_tickets: pa.Table | None = None
+        self._unsettled: dict[TableName, pa.Table] = {}
+        """Per table: rows not yet known, or known open and changing later (periods that end, tickets resolved)."""
+        self._cut = int(self.cal.starts[0])
+        """Facts before this instant have been emitted (:meth:`known_until`)."""
         self._activity: dict[str, list[pa.Table]] = {"orders": [], "logins": []}
 
     # --- stepping --------------------------------------------------------------------------------------------
@@ -227,10 +283,10 @@ class SyntheticCompany:
             self.sim.inbox[playbook] = index if previous is None else np.concatenate([previous, index])
 
     def advance(self, months: int = 1) -> dict[TableName, pa.Table]:
-        """Simulate the next ``months`` months; the facts that became known, per canonical table.
+        """Simulate the next ``months`` months; the facts that became known by the end of the last, per table.
 
         Rows are new facts and new versions of facts that changed (same key): each table is ready to ingest as
-        one batch. The customers table holds the customers who signed up in those months.
+        one batch. The customers table holds the customers who signed up meanwhile.
         """
         if months < 1 or self.month + months > self.cal.months:
             raise InputError(
@@ -239,49 +295,54 @@ class SyntheticCompany:
             )
         parts: dict[TableName, list[pa.Table]] = {}
         for _ in range(months):
-            for name, table in self._advance_one().items():
+            self.step()
+            for name, table in self.known_until(self.as_of).items():
                 parts.setdefault(name, []).append(table)
         return {name: pa.concat_tables(tables) for name, tables in parts.items()}
 
-    def _advance_one(self) -> dict[TableName, pa.Table]:
+    def step(self) -> None:
+        """Simulate the next month (the reactions to what was received so far apply), emitting nothing yet:
+        :meth:`known_until` then tells what became known by any instant of the month."""
+        if self.done:
+            raise InputError(f"Every month of the window ({self.cal.months}) has been simulated.")
         m, sim = self.month, self.sim
         sim.records = Records()  # this month's rows only
         sim.step(m)
-        known_until = int(self.cal.ends[m])
         out = dict(sim.fact_tables(self._next_id))
         for name, table in out.items():
             if name.value in self._next_id:
                 self._next_id[name.value] += table.num_rows
-        out[TableName.CUSTOMERS] = self._customers.filter(pa.array(self.pop.signup_month == m))
+        if m == 0:
+            out[TableName.CUSTOMERS] = self._customers
         if TableName.SUBSCRIPTIONS in out:  # running periods of customers who have not signed up yet are not facts
             subs = out[TableName.SUBSCRIPTIONS]
-            out[TableName.SUBSCRIPTIONS] = subs.filter(pc.less(subs["started_at"], _instant(known_until)))
-        out[TableName.TICKETS] = self._tickets_known(out[TableName.TICKETS], known_until)
+            out[TableName.SUBSCRIPTIONS] = subs.filter(pc.less(subs["started_at"], _instant(self.cal.ends[m])))
         self._keep_activity(out)
+        for name, table in out.items():
+            previous = self._unsettled.get(name)
+            self._unsettled[name] = table if previous is None else pa.concat_tables([previous, table])
         self.month += 1
-        return out
 
-    def _tickets_known(self, tickets: pa.Table, known_until: int) -> pa.Table:
-        """This month's tickets as known at its end (resolved later: still open) and the ones resolved since."""
-        pending = self._pending_tickets
-        tickets = tickets if pending is None else pa.concat_tables([pending, tickets])
-        until = pa.scalar(_instant(known_until), tickets.schema.field("resolved_at").type)
-        later = pc.fill_null(pc.greater_equal(tickets["resolved_at"], until), False)
-        self._pending_tickets = tickets.filter(later)
-        as_known = tickets.filter(pc.invert(later))
-        still_open = self._pending_tickets
-        if pending is not None:  # an already emitted ticket that is still open has nothing new
-            new_ids = pc.invert(pc.is_in(still_open["ticket_id"], value_set=pending["ticket_id"]))
-            still_open = still_open.filter(new_ids)
-        nulls = {
-            "resolved_at": pa.nulls(still_open.num_rows, tickets.schema.field("resolved_at").type),
-            "satisfaction": pa.nulls(still_open.num_rows, tickets.schema.field("satisfaction").type),
-        }
-        for column, values in nulls.items():
-            still_open = still_open.set_column(tickets.schema.get_field_index(column), column, values)
-        return pa.concat_tables([as_known, still_open]).sort_by(
-            [("customer_id", "ascending"), ("opened_at", "ascending")]
-        )
+    def known_until(self, instant: datetime) -> dict[TableName, pa.Table]:
+        """What became known since the previous call, up to ``instant`` (within the months simulated so far).
+
+        A fact is known from its time on (``created_at``, ``opened_at`` …); a subscription period that ends or a
+        ticket that is resolved later is known *open* until then (no end, no resolution, no satisfaction), and
+        comes again, changed, in the call that passes that moment.
+        """
+        cut = int(instant.timestamp())
+        simulated_until = int(self.cal.ends[self.month - 1]) if self.month else int(self.cal.starts[0])
+        if not self._cut <= cut <= simulated_until:
+            raise InputError(
+                f"Facts are known up to {_instant(simulated_until).isoformat()} (the months simulated) and were "
+                f"last read up to {_instant(self._cut).isoformat()}; {instant.isoformat()} is outside."
+            )
+        out = {}
+        for name, table in self._unsettled.items():
+            emit, self._unsettled[name] = _known(name, table, self._cut, cut)
+            out[name] = emit
+        self._cut = cut
+        return out
 
     def _keep_activity(self, out: dict[TableName, pa.Table]) -> None:
         orders = out.get(TableName.ORDERS)
