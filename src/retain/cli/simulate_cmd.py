@@ -81,13 +81,14 @@ def simulate_cmd(
         Path, typer.Option(help="Folder of playbook files to run (copied in, enabled, sent to the simulated inbox).")
     ],
     customers: Annotated[int, typer.Option(min=1, help="Customers of the synthetic company.")] = 3_000,
-    months: Annotated[int, typer.Option(min=1, help="Months simulated with retain live (one step per month).")] = 3,
+    months: Annotated[int, typer.Option(min=1, help="Months simulated with retain live.")] = 3,
     reactions: Annotated[
         Path | None, typer.Option(help="YAML file of reactions per playbook; default: built-in effects.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (the first one with --seeds).")] = 0,
     model: Annotated[SynthModel, typer.Option(help="Business model.")] = SynthModel.SUBSCRIPTION,
     history: Annotated[int, typer.Option(min=1, help="Months of history before retain goes live.")] = 6,
+    step_days: Annotated[int, typer.Option(min=1, help="Days between playbook runs within a month (31: monthly).")] = 7,
     seeds: Annotated[int, typer.Option(min=1, help="Simulate this many seeds (WORKSPACE/seed-NNN each).")] = 1,
     effect: Annotated[
         str | None, typer.Option(help="With --seeds: the playbook with a known effect, for the acceptance.")
@@ -111,6 +112,7 @@ def simulate_cmd(
         "reactions": loaded,
         "model": model,
         "history_months": history,
+        "step_days": step_days,
     }
     if seeds == 1:
         result = simulate(workspace, seed=seed, **options)

@@ -1,17 +1,19 @@
 """``simulate``: run a synthetic company forward with retain live, and compare what retain measured with the truth.
 
-Each step is one calendar month (the generator's step; see :mod:`retain.synth.closed_loop`):
+The company is simulated a calendar month at a time (the generator's step; see :mod:`retain.synth.closed_loop`)
+and retain runs every ``step_days`` days (weekly by default): on the first of each month, before the month's churn
+draw, and then on the 8th, 15th … with the facts of the month so far. Each run:
 
-1. the facts of the month that ended are ingested into the workspace (one new lake batch per table);
-2. ``retain refresh`` runs when an enabled playbook reads the customer profile (conditions, or a ``risk``,
-   ``segment_entry`` or ``lifecycle`` trigger); otherwise the profile is not needed and the step skips it;
-3. the playbooks run at the month's start (``run_playbooks(ws, as_of=...)``); the enrolments the runner made are
-   copied from the state database into the lake's ``playbook_enrolments`` system table (what
-   ``playbook_results`` reads); the outbox is delivered (``deliver_once``, within the month's first day so that
-   quiet hours end in every time zone) to the simulated channel, a JSON Lines ``file`` channel of the
-   workspace's ``retain.toml``;
-4. who received what is read back from that file, and each receiver's churn hazard of the coming month is
-   multiplied by the playbook's reaction (:mod:`retain.synth.reactions`); then the month is simulated.
+1. ingests what became known since the previous run into the workspace (one new lake batch per table);
+2. runs ``retain refresh`` when an enabled playbook reads the customer profile (conditions, or a ``risk``,
+   ``segment_entry`` or ``lifecycle`` trigger); otherwise the profile is not needed and the run skips it;
+3. runs the playbooks (``run_playbooks(ws, as_of=...)``); copies the enrolments the runner made from the state
+   database into the lake's ``playbook_enrolments`` system table (what ``playbook_results`` reads); delivers the
+   outbox (``deliver_once``, within a day so that quiet hours end in every time zone) to the simulated channel, a
+   JSON Lines ``file`` channel of the workspace's ``retain.toml``;
+4. reads who received what back from that file: each receiver's churn hazard of the next month simulated is
+   multiplied by the playbook's reaction (:mod:`retain.synth.reactions`) — the month that starts with the run for
+   a run on the first, the following month for a run within a month (its churn draw is already made).
 
 The playbooks are copied into the workspace enabled, with every step that reaches the customer through a channel
 (``email``, ``webhook``, ``file``, ``survey``) turned into a ``file`` step on the simulated channel: the customer's
@@ -36,7 +38,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -308,6 +310,7 @@ def simulate(
     seed: int = 0,
     model: SynthModel | str = SynthModel.SUBSCRIPTION,
     history_months: int = 6,
+    step_days: int = 7,
     end: date = date(2025, 12, 31),
     progress: Callable[[str], None] | None = None,
 ) -> SimulationResult:
@@ -331,6 +334,9 @@ def simulate(
         ``subscription`` or ``commerce``.
     history_months : int
         Months simulated before retain goes live (the triggers need a past).
+    step_days : int
+        Days between two runs of the playbooks: they run on the first of every month and then every
+        ``step_days`` days within it (7: weekly; 31 or more: monthly).
     end : date
         Last day simulated.
     progress : callable, optional
@@ -349,8 +355,10 @@ def simulate(
     """
     from retain.services.playbook_run import run_playbooks  # the runner (pb-runner)
 
-    if months < 1 or history_months < 1:
-        raise InputError(f"months and history_months must be at least 1; got {months} and {history_months}.")
+    if months < 1 or history_months < 1 or step_days < 1:
+        raise InputError(
+            f"months, history_months and step_days must be at least 1; got {months}, {history_months}, {step_days}."
+        )
     began = time.perf_counter()
     say = progress or (lambda _message: None)
     path = Path(path)
@@ -368,22 +376,36 @@ def simulate(
     _ingest(ws, company.advance(history_months))
     inbox, offset, seen = ws.path / SIMULATED_CHANNEL_FILE, 0, set()
     received: list[dict] = []
-    refreshes = exported = 0
-    while not company.done:
-        as_of = company.as_of
+    counts = {"refreshes": 0, "exported": 0}
+
+    def run(as_of: datetime) -> None:
+        """One run of the playbooks at ``as_of``; what reaches the inbox acts on the next month simulated."""
+        nonlocal offset
         if needs_profile:
             refresh(ws, as_of=as_of)
-            refreshes += 1
+            counts["refreshes"] += 1
         run_playbooks(ws, as_of=as_of)
-        exported = _export_enrolments(ws, by_name, exported)
+        counts["exported"] = _export_enrolments(ws, by_name, counts["exported"])
         deliver_once(ws, worker_id=_WORKER, now=as_of + _DELIVERY_DAY)
         lines, offset = read_channel(inbox, offset)
         fresh = [line for line in lines if line["idempotency_key"] not in seen]
         seen.update(line["idempotency_key"] for line in fresh)
         received.extend(fresh)
         company.receive((line["playbook"], line["customer_id"]) for line in fresh)
-        say(f"{as_of.date()}: {len(fresh)} messages delivered")
-        _ingest(ws, company.advance())
+        say(f"{as_of:%Y-%m-%d}: {len(fresh)} messages delivered")
+
+    while not company.done:
+        start = company.as_of
+        run(start)  # on the first of the month, before the month's churn draw: acts on this month
+        company.step()
+        end_of_month = company.as_of
+        cut = start + timedelta(days=step_days)
+        while cut < end_of_month:  # later runs see the month so far; their messages act on the next month
+            _ingest(ws, company.known_until(cut))
+            run(cut)
+            cut += timedelta(days=step_days)
+        _ingest(ws, company.known_until(end_of_month))
+    refreshes = counts["refreshes"]
 
     rows, by_customer = _compare(ws, company, received)
     truth_dir = ws.path / "ground_truth"

@@ -1,15 +1,18 @@
 """A synthetic company that an outside loop advances one month at a time, whose customers react to messages.
 
 :class:`SyntheticCompany` runs the generator's simulation (:class:`~retain.synth.simulation.ChunkSimulation`) of
-one chunk month by month: :meth:`~SyntheticCompany.advance` simulates the next month and returns the facts that
-became known (new rows, and new versions of rows that changed: a subscription period that ended, a ticket that
-was resolved), so a workspace can ingest them as of the month's end; :meth:`~SyntheticCompany.receive` takes the
-messages retain delivered at that moment, and the next month's churn hazard of each customer who received one is
-multiplied by the playbook's reaction (:mod:`retain.synth.reactions`) before the churn draw.
+one chunk month by month: :meth:`~SyntheticCompany.step` simulates the next month, and
+:meth:`~SyntheticCompany.known_until` returns what became known by any instant of it (new rows, and new versions
+of rows that changed: a subscription period that ended, a ticket that was resolved — known open until then), so a
+workspace can ingest the month week by week; :meth:`~SyntheticCompany.advance` is both, to the month's end.
+:meth:`~SyntheticCompany.receive` takes the messages retain delivered, and the churn hazard of each receiver in the
+next month simulated is multiplied by the playbook's reaction (:mod:`retain.synth.reactions`) before its draw.
 
-**The time step is a calendar month** (the generator's own): messages delivered at the start of a month act on
-that month's hazard. The issue asks for a day or a week; the generator's hazards, usage trends and billing are
-monthly, and a finer step would be a new generator, so this one steps monthly.
+**The hazard's time step is a calendar month** (the generator's own: its hazards, usage trends and billing are
+monthly; a daily hazard would be a new generator). retain can run as often as wanted within a month — it sees the
+facts so far — but a message acts on the next month whose churn draw is still to come: a message on the first of
+a month acts on that month, one on the 8th acts on the month after. The issue asks for a day or a week; this is
+a week (or a day) for retain and a month for the customers' churn decisions.
 
 **Common random numbers.** Each month's churn uniform ``u`` and churn times are drawn for every customer,
 whatever anyone received (the generator draws them anyway), and kept with the month's hazard before the
