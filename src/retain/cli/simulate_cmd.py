@@ -102,7 +102,7 @@ def simulate_cmd(
 
     Examples:
       retain simulate --playbooks shop/playbooks -w sim/
-      retain simulate --playbooks DIR --reactions FILE --seeds 20 --effect save_offer --null placebo -w sims/
+      retain simulate --playbooks DIR --seeds 20 --effect A --null B -w sims/
     """
     loaded = load_reactions(reactions) if reactions is not None else DEFAULT_REACTIONS
     options = {
