@@ -28,6 +28,7 @@ def simulated(tmp_path_factory):
         playbooks=FIXTURES / "playbooks",
         reactions=load_reactions(FIXTURES / "reactions.yaml"),
         seed=3,
+        step_days=14,  # runs on the 1st, 15th and 29th
     )
     return path, result
 
@@ -71,7 +72,10 @@ def test_the_truth_written_matches_what_happened_and_what_retain_measured(simula
     # Saved by the message: churned with the hazard p / 0.4 but not with p, inside the 30 days. Expected count
     # from the true monthly probabilities the simulation wrote: sum of p (1 / 0.4 - 1) x 30 days / month length.
     truth = pq.read_table(path / "ground_truth" / "churn_probability.parquet").to_pandas()
+    # Enrolled on the 1st: the message acts on the month of the enrolment (later in a month: on the next one).
     treated = per_customer[(per_customer.playbook == "save_offer") & (per_customer.arm == "treatment")]
+    assert (treated.enrolled_at.dt.day != 1).any()
+    treated = treated[treated.enrolled_at.dt.day == 1]
     month = treated.enrolled_at.dt.tz_localize(None).dt.date
     p = treated.assign(month=month).merge(truth, on=["customer_id", "month"])
     expected = float((p.p_churn * (1 / 0.4 - 1) * 30 / pd.to_datetime(p.month).dt.days_in_month).sum())
@@ -93,3 +97,21 @@ def test_a_simulation_needs_an_empty_workspace(simulated):
     path, _ = simulated
     with pytest.raises(ConflictError, match="is not empty"):
         simulate(path, customers=10, months=1, playbooks=FIXTURES / "playbooks")
+
+
+def test_retain_simulate_prints_measured_beside_true_effect(tmp_path):
+    from typer.testing import CliRunner
+
+    from retain.cli.main import app
+
+    args = ["simulate", "--playbooks", str(FIXTURES / "playbooks"), "--reactions", str(FIXTURES / "reactions.yaml")]
+    args += ["--customers", "400", "--months", "1", "--step-days", "31", "--seed", "2", "-w", str(tmp_path / "ws")]
+    shown = CliRunner().invoke(app, [*args, "--format", "json"], terminal_width=100)
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.output)
+    assert data["customers"] == 400 and data["months"] == 1 and data["seed"] == 2 and data["refreshes"] == 0
+    assert {row["playbook"] for row in data["playbooks"]} == {"save_offer", "placebo"}
+    assert all(row["holdout_messages"] == 0 for row in data["playbooks"])
+    assert data["messages"] == len(_channel(tmp_path / "ws"))
+    refused = CliRunner().invoke(app, [*args[:-2], "--seeds", "2", "-w", str(tmp_path / "other")])
+    assert refused.exit_code == 2 and "--seeds needs --effect NAME" in refused.output
