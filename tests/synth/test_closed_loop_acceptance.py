@@ -1,8 +1,9 @@
-"""Issue 9's acceptance "Uplift is recovered", over 20 simulation seeds (about two minutes).
+"""Issue 9's acceptance "Uplift is recovered", over 20 simulation seeds (4-5 minutes on 2 busy cores).
 
 The same run as ``retain simulate --playbooks tests/synth/closed_loop/playbooks --reactions
 tests/synth/closed_loop/reactions.yaml --customers 2000 --months 2 --seeds 20 --effect save_offer --null placebo``
-(docs/models.md). Every seed is repeatable (the arms' salt comes from the seed), so the counts below are fixed.
+(weekly playbook runs; docs/models.md). Every seed is repeatable (the arms' salt comes from the seed), so the
+counts are fixed: 18 of 20 covered, the placebo significant in 2 of 20, CUPED half-widths 0.83 of the raw ones.
 """
 
 from __future__ import annotations
