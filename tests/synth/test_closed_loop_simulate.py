@@ -115,3 +115,16 @@ def test_retain_simulate_prints_measured_beside_true_effect(tmp_path):
     assert data["messages"] == len(_channel(tmp_path / "ws"))
     refused = CliRunner().invoke(app, [*args[:-2], "--seeds", "2", "-w", str(tmp_path / "other")])
     assert refused.exit_code == 2 and "--seeds needs --effect NAME" in refused.output
+
+
+def test_the_profile_is_refreshed_only_when_a_playbook_reads_it_and_it_is_old(tmp_path):
+    library = Path(__file__).parents[2] / "src" / "retain" / "automation" / "library"
+    (tmp_path / "pb").mkdir()
+    (tmp_path / "pb" / "wake_up.yaml").write_text((library / "wake_up.yaml").read_text())  # conditions: lifecycle
+    result = simulate(
+        tmp_path / "ws", customers=300, months=1, playbooks=tmp_path / "pb", seed=1, step_days=14, refresh_days=20
+    )
+    # Runs on the 1st (no profile yet: refresh), the 15th (14 days old: kept) and the 29th (28 days: refresh).
+    assert result.refreshes == 2
+    installed = (tmp_path / "ws" / "playbooks" / "wake_up.yaml").read_text()
+    assert "enabled: true" in installed and "channel: simulated" in installed and "template" not in installed

@@ -89,6 +89,9 @@ def simulate_cmd(
     model: Annotated[SynthModel, typer.Option(help="Business model.")] = SynthModel.SUBSCRIPTION,
     history: Annotated[int, typer.Option(min=1, help="Months of history before retain goes live.")] = 6,
     step_days: Annotated[int, typer.Option(min=1, help="Days between playbook runs within a month (31: monthly).")] = 7,
+    refresh_days: Annotated[
+        int, typer.Option(min=1, help="Refresh the profile when it is this many days old (if a playbook reads it).")
+    ] = 28,
     seeds: Annotated[int, typer.Option(min=1, help="Simulate this many seeds (WORKSPACE/seed-NNN each).")] = 1,
     effect: Annotated[
         str | None, typer.Option(help="With --seeds: the playbook with a known effect, for the acceptance.")
@@ -113,6 +116,7 @@ def simulate_cmd(
         "model": model,
         "history_months": history,
         "step_days": step_days,
+        "refresh_days": refresh_days,
     }
     if seeds == 1:
         result = simulate(workspace, seed=seed, **options)

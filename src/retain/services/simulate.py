@@ -6,7 +6,8 @@ draw, and then on the 8th, 15th … with the facts of the month so far. Each run
 
 1. ingests what became known since the previous run into the workspace (one new lake batch per table);
 2. runs ``retain refresh`` when an enabled playbook reads the customer profile (conditions, or a ``risk``,
-   ``segment_entry`` or ``lifecycle`` trigger); otherwise the profile is not needed and the run skips it;
+   ``segment_entry`` or ``lifecycle`` trigger) and the current one is ``refresh_days`` old (monthly by default);
+   otherwise the profile is not needed and the run skips it;
 3. runs the playbooks (``run_playbooks(ws, as_of=...)``); copies the enrolments the runner made from the state
    database into the lake's ``playbook_enrolments`` system table (what ``playbook_results`` reads); delivers the
    outbox (``deliver_once``, within a day so that quiet hours end in every time zone) to the simulated channel, a
@@ -311,6 +312,7 @@ def simulate(
     model: SynthModel | str = SynthModel.SUBSCRIPTION,
     history_months: int = 6,
     step_days: int = 7,
+    refresh_days: int = 28,
     end: date = date(2025, 12, 31),
     progress: Callable[[str], None] | None = None,
 ) -> SimulationResult:
@@ -337,6 +339,10 @@ def simulate(
     step_days : int
         Days between two runs of the playbooks: they run on the first of every month and then every
         ``step_days`` days within it (7: weekly; 31 or more: monthly).
+    refresh_days : int
+        When a playbook reads the customer profile, ``retain refresh`` runs before a run whose profile is this
+        many days old or more (28: on the first of each month with weekly runs; 1: before every run). A refresh
+        costs seconds, a run without one a fraction of that.
     end : date
         Last day simulated.
     progress : callable, optional
@@ -355,9 +361,10 @@ def simulate(
     """
     from retain.services.playbook_run import run_playbooks  # the runner (pb-runner)
 
-    if months < 1 or history_months < 1 or step_days < 1:
+    if min(months, history_months, step_days, refresh_days) < 1:
         raise InputError(
-            f"months, history_months and step_days must be at least 1; got {months}, {history_months}, {step_days}."
+            "months, history_months, step_days and refresh_days must be at least 1; got "
+            f"{months}, {history_months}, {step_days}, {refresh_days}."
         )
     began = time.perf_counter()
     say = progress or (lambda _message: None)
@@ -377,12 +384,14 @@ def simulate(
     inbox, offset, seen = ws.path / SIMULATED_CHANNEL_FILE, 0, set()
     received: list[dict] = []
     counts = {"refreshes": 0, "exported": 0}
+    profiled: list[datetime | None] = [None]  # when the current profile was computed
 
     def run(as_of: datetime) -> None:
         """One run of the playbooks at ``as_of``; what reaches the inbox acts on the next month simulated."""
         nonlocal offset
-        if needs_profile:
+        if needs_profile and (profiled[0] is None or as_of - profiled[0] >= timedelta(days=refresh_days)):
             refresh(ws, as_of=as_of)
+            profiled[0] = as_of
             counts["refreshes"] += 1
         run_playbooks(ws, as_of=as_of)
         counts["exported"] = _export_enrolments(ws, by_name, counts["exported"])
