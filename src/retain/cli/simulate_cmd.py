@@ -15,7 +15,6 @@ import typer
 
 from retain.cli._common import WorkspaceOption, console, fail, handle_errors, print_json
 from retain.cli._safe import safe_markup
-from retain.cli._tables import Col, fit_table
 from retain.services.simulate import SimulationResult, simulate
 from retain.services.simulate_acceptance import acceptance, simulate_seeds
 from retain.synth import SynthModel
@@ -30,7 +29,13 @@ class SimulateFormat(StrEnum):
 
 
 def _pts(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:+.2f}"
+    """A share of customers in percentage points."""
+    return "—" if value is None else f"{value * 100:+.2f} pts"
+
+
+def _per_customer(value: float | None) -> str:
+    """A count or an amount per customer."""
+    return "—" if value is None else f"{value:+,.3f}"
 
 
 def _print(result: SimulationResult) -> None:
@@ -40,34 +45,24 @@ def _print(result: SimulationResult) -> None:
         f"({result.messages:,} messages, {result.refreshes} refreshes, {result.seconds:.1f} s)",
         highlight=False,
     )
-    rows = [
-        [
-            row.playbook,
-            f"{row.goal_metric} {row.window_days}d",
-            f"{row.treated:,}/{row.holdout:,}",
-            f"{row.received:,}",
-            _pts(row.true_effect),
-            _pts(row.estimate),
-            f"{_pts(row.ci_low)} to {_pts(row.ci_high)}",
-            "—" if row.cuped_width_ratio is None else f"{row.cuped_width_ratio:.2f}",
-            "—" if row.srm_p_value is None else f"{row.srm_p_value:.3f}",
-            str(row.holdout_messages),
-        ]
-        for row in result.playbooks
-    ]
-    columns = [
-        Col("playbook", "playbook"),
-        Col("goal", "goal"),
-        Col("treated/holdout", "treated/holdout", "right"),
-        Col("received", "received", "right"),
-        Col("true (pts)", "true (pts)", "right"),
-        Col("measured", "measured", "right"),
-        Col("95 % interval", "95 % interval", "right"),
-        Col("CUPED width", "CUPED width", "right"),
-        Col("SRM p", "SRM p", "right"),
-        Col("to holdout", "to holdout", "right"),
-    ]
-    console.print(fit_table(columns, rows, width=console.width))
+    for row in result.playbooks:
+        console.print(
+            f"[bold]{safe_markup(row.playbook)}[/] · {row.goal_metric} within {row.window_days} days · "
+            f"{row.treated:,} treated ({row.received:,} received a message) / {row.holdout:,} holdout",
+            highlight=False,
+        )
+        show = _pts if row.goal_metric == "retained" else _per_customer
+        measured = (
+            "not measured"
+            if row.estimate is None
+            else f"measured {show(row.estimate)} (95 % {show(row.ci_low)} to {show(row.ci_high)})"
+        )
+        cuped = "" if row.cuped_width_ratio is None else f" · CUPED width ×{row.cuped_width_ratio:.2f}"
+        srm = "" if row.srm_p_value is None else f" · SRM p {row.srm_p_value:.3f}"
+        console.print(
+            f"  true {show(row.true_effect)} · {measured}{cuped}{srm} · messages to holdout: {row.holdout_messages}",
+            highlight=False,
+        )
     console.print(
         f"Truth in {safe_markup(result.workspace / 'ground_truth')} (playbook_effects*.parquet); "
         f"`retain playbook results -w {safe_markup(result.workspace)}` shows the measured side.",
