@@ -64,8 +64,8 @@ def _bool_parameters(command) -> list[str]:
 def test_the_walk_finds_every_command():
     assert {"retain", "metrics", "at-risk", "model train", "model backtest-synthetic", "bench analytics"} <= set(NAMES)
     playbook = {f"playbook {name}" for name in ("init", "list", "validate", "results", "run", "preview", "backtest")}
-    assert playbook | {"worker"} <= set(NAMES)
-    assert len(NAMES) == 34
+    assert playbook | {"worker", "simulate"} <= set(NAMES)
+    assert len(NAMES) == 35
 
 
 @pytest.mark.parametrize("path", list(COMMANDS), ids=NAMES)

@@ -16,6 +16,7 @@ from retain.cli.init_cmd import init, status
 from retain.cli.model_cmds import at_risk, model_app
 from retain.cli.playbook_cmds import playbook_app
 from retain.cli.schema_cmd import schema
+from retain.cli.simulate_cmd import simulate_cmd
 from retain.cli.synth_cmd import synth
 from retain.cli.worker_cmd import worker
 
@@ -69,6 +70,7 @@ for name, command in (
     ("report", report),
     ("changes", changes),
     ("worker", worker),
+    ("simulate", simulate_cmd),
 ):
     app.command(name, cls=RetainCommand)(command)
 app.add_typer(bench_app, name="bench")

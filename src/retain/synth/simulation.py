@@ -126,11 +126,24 @@ class ChunkSimulation:
 
     # --- loop ----------------------------------------------------------------------------------------------
 
+    def _react(self, m: int, alive: np.ndarray, p_vol: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The month's hazards after outside influences, just before the churn draw (none here: the closed-loop
+        simulation multiplies them by the reactions to what retain sent; :mod:`retain.synth.closed_loop`)."""
+        return p_vol, p
+
+    def _record_draws(self, m: int, u: np.ndarray, t_vol: np.ndarray, t_invol: np.ndarray) -> None:
+        """The month's churn uniform and churn times per customer, whoever churns (kept by the closed loop to
+        replay the month without a message: common random numbers)."""
+
     def run(self) -> ChunkSimulation:
         """Simulate every month of the window; returns ``self``."""
         for m in range(self.cal.months):
-            self._month(m)
+            self.step(m)
         return self
+
+    def step(self, m: int) -> None:
+        """Simulate month ``m`` (months must be stepped in order, from 0)."""
+        self._month(m)
 
     def _step_engagement(self, m: int, alive: np.ndarray, new: np.ndarray) -> None:
         rng, n = self.rng, self.pop.n
@@ -209,7 +222,7 @@ class ChunkSimulation:
         tenure = m - pop.signup_month
         self._step_engagement(m, alive, new)
 
-        p_vol, p = self._hazard(m, alive, tenure)
+        p_vol, p = self._react(m, alive, *self._hazard(m, alive, tenure))
         u = rng.random(n)
         # One uniform decides both: churn if u < p; voluntary if u < p_vol <= p, so P(involuntary | churn) =
         # (p - p_vol) / p, the share of the hazard the failed payments add.
@@ -225,7 +238,9 @@ class ChunkSimulation:
         lo = np.maximum(self.starts[m], pop.signup_at)
         end = np.full(n, self.ends[m])
         t_vol = lo + (rng.random(n) * (end - lo)).astype(np.int64)
-        t_churn = np.where(involuntary, self._model_involuntary_time(m), t_vol)
+        t_invol = self._model_involuntary_time(m)
+        self._record_draws(m, u, t_vol, t_invol)
+        t_churn = np.where(involuntary, t_invol, t_vol)
         hi = np.where(churn, t_churn, end)
         hi = np.where(alive, np.maximum(hi, lo), lo)
         self.churn_at = np.where(churn, hi, self.churn_at)
