@@ -26,6 +26,7 @@ from retain.automation.loading import load_playbook
 from retain.automation.outbox import message_key
 from retain.automation.recipients import contacts
 from retain.automation.signing import verify_link
+from retain.contract.system_tables import SystemTableName
 from retain.errors import ConfigError, InputError, NotFoundError
 from retain.services import refresh
 from retain.services.playbook_run import SECRET_FILE, run_inputs, run_playbooks, signing_secret
@@ -114,6 +115,24 @@ def test_a_second_run_at_the_same_as_of_writes_nothing(tmp_path):
         }
     )
     assert (report.fired, report.entered, report.already_enrolled, report.enqueued) == (12, 0, 12, 0)
+
+
+def test_the_run_copies_its_enrolments_into_the_lake_once(tmp_path):
+    ws = _workspace(tmp_path, steps=EMAIL, holdout=0.5)
+    run_playbooks(ws, as_of=AS_OF)
+    run_playbooks(ws, as_of=AS_OF)  # nothing new: nothing written twice
+
+    def lake() -> list[tuple]:
+        table = ws.facts().system_table(SystemTableName.PLAYBOOK_ENROLMENTS)
+        frame = ws.backend.to_pandas(table).sort_values("customer_id")
+        columns = ["playbook", "customer_id", "trigger_key", "arm", "goal_metric", "goal_window_days", "holdout_share"]
+        return [tuple(row) for row in frame[columns].itertuples(index=False)]
+
+    arms = _arms(ws, "wake", 0.5)
+    goal = load_playbook(ws.path / "playbooks" / "wake.yaml").spec.goal
+    expected = [("wake", c, "inactive:2024-03-01", arms[c], str(goal.metric), goal.window_days, 0.5) for c in IDS]
+    assert lake() == sorted(expected, key=lambda row: row[1])
+    assert len(ws.lake.batch_files(SystemTableName.PLAYBOOK_ENROLMENTS)) == 1
 
 
 def test_without_a_configured_secret_one_is_generated_once_with_mode_0600(tmp_path):

@@ -33,6 +33,7 @@ from retain.automation.triggers import TriggerInputs
 from retain.errors import ConfigError, InputError, NotFoundError, WorkspaceError
 from retain.facts import Facts
 from retain.marts.snapshot import Snapshot
+from retain.services.playbook_facts import export_enrolments
 from retain.services.playbooks import playbooks_folder, validate_playbooks
 from retain.services.snapshots import marts_store
 from retain.settings import ChannelKind
@@ -259,4 +260,7 @@ def run_playbooks(
     with ws.locks.hold(PLAYBOOKS_LOCK, busy=busy, wait=wait):
         facts = ws.facts()
         settings = run_settings(ws, secret=signing_secret(ws) or b"")
-        return _run(ws.state, chosen, run_inputs(ws, facts, moment), settings, progress=progress)
+        report = _run(ws.state, chosen, run_inputs(ws, facts, moment), settings, progress=progress)
+        # Under the same lock: the lake's enrolments (what `retain playbook results` measures) follow the run's.
+        export_enrolments(ws, {p.name: p.spec.goal for p in load_workspace_playbooks(ws)})
+        return report

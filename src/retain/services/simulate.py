@@ -8,8 +8,8 @@ draw, and then on the 8th, 15th … with the facts of the month so far. Each run
 2. runs ``retain refresh`` when an enabled playbook reads the customer profile (conditions, or a ``risk``,
    ``segment_entry`` or ``lifecycle`` trigger) and the current one is ``refresh_days`` old (monthly by default);
    otherwise the profile is not needed and the run skips it;
-3. runs the playbooks (``run_playbooks(ws, as_of=...)``); copies the enrolments the runner made from the state
-   database into the lake's ``playbook_enrolments`` system table (what ``playbook_results`` reads); delivers the
+3. runs the playbooks (``run_playbooks(ws, as_of=...)``, which also copies its enrolments into the lake's
+   ``playbook_enrolments`` system table, what ``playbook_results`` reads); delivers the
    outbox (``deliver_once``, within a day so that quiet hours end in every time zone) to the simulated channel, a
    JSON Lines ``file`` channel of the workspace's ``retain.toml``;
 4. reads who received what back from that file: each receiver's churn hazard of the next month simulated is
@@ -45,18 +45,16 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlalchemy as sa
 import yaml
 
 from retain.automation.loading import LoadedPlaybook, load_playbooks, playbook_files
 from retain.automation.outcomes import outcomes
-from retain.contract.system_tables import SYSTEM_TABLES, SystemTableName
+from retain.contract.system_tables import SystemTableName
 from retain.errors import ConflictError, InputError
 from retain.services.delivery import deliver_once
 from retain.services.playbook_results import PlaybookResult, playbook_results
 from retain.services.refresh import refresh
 from retain.settings import CONFIG_FILE_NAME
-from retain.state.tables import playbook_enrolments
 from retain.synth.closed_loop import EFFECT_COLUMNS, SyntheticCompany
 from retain.synth.params import SynthModel
 from retain.synth.reactions import DEFAULT_REACTIONS, Reactions
@@ -245,37 +243,6 @@ def _install_playbooks(source: Path, target: Path) -> tuple[list[LoadedPlaybook]
     return loaded, needs_profile
 
 
-def _export_enrolments(ws: Workspace, playbooks: dict[str, LoadedPlaybook], after: int) -> int:
-    """Copy the enrolments the runner made since id ``after`` from the state database into the lake's
-    ``playbook_enrolments`` system table (one batch); returns the last id copied."""
-    t = playbook_enrolments
-    with ws.connect() as conn:
-        rows = conn.execute(sa.select(t).where(t.c.id > after).order_by(t.c.id)).mappings().all()
-    if not rows:
-        return after
-    goals = {name: playbook.spec.goal for name, playbook in playbooks.items()}
-    spec = SYSTEM_TABLES[SystemTableName.PLAYBOOK_ENROLMENTS]
-    table = pa.Table.from_pylist(
-        [
-            {
-                "playbook": row["playbook"],
-                "playbook_version": row["playbook_version"],
-                "customer_id": row["customer_id"],
-                "trigger_key": row["trigger_key"],
-                "arm": str(row["arm"]),
-                "enrolled_at": row["enrolled_at"],
-                "goal_metric": str(goals[row["playbook"]].metric),
-                "goal_window_days": goals[row["playbook"]].window_days,
-                "holdout_share": row["holdout_share"],
-            }
-            for row in rows
-        ],
-        schema=spec.arrow_schema,
-    )
-    ws.ingest(SystemTableName.PLAYBOOK_ENROLMENTS, table)
-    return int(rows[-1]["id"])
-
-
 def _workspace(path: Path, seed: int) -> Workspace:
     if path.exists() and any(path.iterdir()):
         raise ConflictError(
@@ -370,8 +337,7 @@ def simulate(
     say = progress or (lambda _message: None)
     path = Path(path)
     ws = _workspace(path, seed)
-    loaded, needs_profile = _install_playbooks(Path(playbooks), ws.path / "playbooks")
-    by_name = {playbook.name: playbook for playbook in loaded}
+    _, needs_profile = _install_playbooks(Path(playbooks), ws.path / "playbooks")  # validated before the run
     company = SyntheticCompany(
         customers=customers,
         model=model,
@@ -383,7 +349,7 @@ def simulate(
     _ingest(ws, company.advance(history_months))
     inbox, offset, seen = ws.path / SIMULATED_CHANNEL_FILE, 0, set()
     received: list[dict] = []
-    counts = {"refreshes": 0, "exported": 0}
+    counts = {"refreshes": 0}
     profiled: list[datetime | None] = [None]  # when the current profile was computed
 
     def run(as_of: datetime) -> None:
@@ -394,7 +360,6 @@ def simulate(
             profiled[0] = as_of
             counts["refreshes"] += 1
         run_playbooks(ws, as_of=as_of)
-        counts["exported"] = _export_enrolments(ws, by_name, counts["exported"])
         deliver_once(ws, worker_id=_WORKER, now=as_of + _DELIVERY_DAY)
         lines, offset = read_channel(inbox, offset)
         fresh = [line for line in lines if line["idempotency_key"] not in seen]
