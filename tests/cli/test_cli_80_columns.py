@@ -10,6 +10,7 @@ values are read back cell by cell.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -156,3 +157,12 @@ def test_the_demo_reads_well_in_80_columns(tmp_path, console_80):
     out = _ok("demo", str(tmp_path / "demo"), "--customers", "600")
     assert "Top 10 of" in out and "Why (strongest reason first)" in out
     assert "Done. Explore with retain metrics -w" in flat(out)
+    # The playbooks step: a preview of the 13 built-in plays, then the simulation with its holdouts.
+    header = next(row for row in cells(out) if row and row[0] == "playbook")
+    assert header[-1] == "first message"
+    previewed = {row[0] for row in cells(out) if row and row[0] in {"dunning", "wake_up", "birthday", "win_back"}}
+    assert previewed == {"dunning", "wake_up", "birthday", "win_back"}
+    text = flat(out)
+    assert "Simulated 2,000 subscription customers, seed 7: 6 months of history, then 3 with retain live" in text
+    holdout_counts = re.findall(r"messages to holdout: (\d+)", text)
+    assert len(holdout_counts) >= 5 and set(holdout_counts) == {"0"}  # a holdout customer never gets a message

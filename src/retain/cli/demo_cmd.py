@@ -16,11 +16,12 @@ import typer
 
 from retain import services
 from retain.cli._common import console, handle_errors, progress_bar
-from retain.cli._safe import safe_markup
+from retain.cli._safe import safe_markup, safe_text
+from retain.cli._tables import Col, fit_table
 from retain.cli.ingest_cmd import report_ingest
 from retain.cli.init_cmd import summary_table
 from retain.contract.tables import TABLES
-from retain.errors import WorkspaceError
+from retain.errors import RetainError, WorkspaceError
 from retain.ingest import IngestResult
 from retain.services import RefreshResult
 from retain.synth import SynthModel, SynthSummary, generate
@@ -119,6 +120,52 @@ def _predict(ctx: DemoContext) -> None:
     at_risk(ctx.workspace.path, top=10)
 
 
+def _first_message(steps: list) -> str:
+    """The first step in a few words: an email's subject, else the first line of what it sends."""
+    if not steps:
+        return ""
+    lines = [line for line in steps[0].text.splitlines() if line.strip()]
+    subject = next((line for line in lines if line.startswith("Subject:")), None)
+    shown = subject or (lines[0] if lines else "")
+    return f"{steps[0].action}: {shown[:70]}"
+
+
+def _playbooks(ctx: DemoContext) -> None:
+    from retain.cli.simulate_cmd import _print as print_simulation
+    from retain.services.playbook_preview import preview_playbook
+    from retain.services.playbooks import install_playbooks, list_playbooks, playbooks_folder
+    from retain.services.simulate import simulate
+
+    ws = ctx.workspace
+    install_playbooks(ws)
+    folder = playbooks_folder(ws)
+    console.print(
+        f"Installed the built-in playbooks in {safe_markup(folder)} (disabled until you set enabled: true). "
+        "Who would enter each one today — a preview, nothing is sent or written:",
+        highlight=False,
+    )
+    rows = []
+    for playbook in list_playbooks(ws).playbooks:
+        try:
+            preview = preview_playbook(ws, playbook.name, show=1)
+        except RetainError as exc:  # e.g. a trigger this company has no data for
+            entered, first = "—", str(exc)
+        else:
+            entered = f"{preview.entered:,}"
+            first = _first_message(preview.rendered[0].steps) if preview.rendered else ""
+        rows.append([safe_text(playbook.name), safe_text(playbook.spec.trigger.summary()), entered, safe_text(first)])
+    columns = [Col("playbook", "playbook"), Col("trigger", "trigger"), Col("would enter", "would enter", "right")]
+    columns.append(Col("first message", "first message", wrap=True, min_width=12))
+    console.print(fit_table(columns, rows, width=console.width, optional=["trigger"]))
+    console.print(
+        "Does it work? A smaller synthetic company (2,000 customers) run forward 3 months with these playbooks "
+        "live, 10 % of each held out; its customers react to what they receive, so the true effect is known:",
+        highlight=False,
+    )
+    sim = simulate(ws.path / "simulation", customers=2_000, months=3, playbooks=folder, seed=ctx.seed)
+    print_simulation(sim)
+
+
 DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Synthesise a business", _synthesise),
     ("Ingest it, validating every row", _ingest),
@@ -126,6 +173,7 @@ DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Train the churn model and list who is at risk", _predict),
     ("Refresh analytics", _refresh),
     ("Write the report", _report),
+    ("Playbooks: who they would reach, and what a holdout measures", _playbooks),
 ]
 
 
