@@ -245,12 +245,18 @@ def advance(
 
 
 def recent_sends(
-    conn: sa.Connection, *, since: datetime, actions: Iterable[str], statuses: Iterable[StepStatus]
+    conn: sa.Connection,
+    *,
+    since: datetime,
+    actions: Iterable[str],
+    statuses: Iterable[StepStatus],
+    customer_ids: Iterable[str] | None = None,
 ) -> list[tuple[str, datetime]]:
     """``(customer_id, send_at)`` of the steps with one of ``actions`` and ``statuses`` sent at or after ``since``
-    (later ones too: a message deferred past the quiet hours is already counted)."""
+    (later ones too: a message deferred past the quiet hours is already counted), of ``customer_ids`` only when
+    given."""
     e, s = playbook_enrolments, playbook_steps
-    rows = conn.execute(
+    query = (
         sa.select(e.c.customer_id, s.c.send_at)
         .select_from(s.join(e, s.c.enrolment_id == e.c.id))
         .where(
@@ -259,7 +265,12 @@ def recent_sends(
             s.c.status.in_([StepStatus(x).value for x in statuses]),
         )
     )
-    return [(customer_id, send_at) for customer_id, send_at in rows]
+    if customer_ids is None:
+        return [(customer_id, send_at) for customer_id, send_at in conn.execute(query)]
+    found: list[tuple[str, datetime]] = []
+    for chunk in _chunks(sorted(set(customer_ids))):
+        found += [(c, t) for c, t in conn.execute(query.where(e.c.customer_id.in_(chunk)))]
+    return found
 
 
 def steps_of(conn: sa.Connection, enrolment_ids: Iterable[int]) -> dict[int, list[sa.Row]]:

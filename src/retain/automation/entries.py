@@ -198,6 +198,7 @@ def plan_entries(
     *,
     workspace_id: str,
     eligible: set[str] | None = None,
+    fired: list[dict[str, Any]] | None = None,
 ) -> EntryPlan:
     """Evaluate ``playbook``'s trigger at ``inputs.as_of`` and decide every entry's outcome.
 
@@ -214,6 +215,8 @@ def plan_entries(
         Salts the arms (with the playbook's name).
     eligible
         The customers meeting the conditions (:func:`conditions_met`), when the caller has them already.
+    fired
+        The trigger's entries (:func:`fired_entries`), when the caller has evaluated them already.
 
     Raises
     ------
@@ -222,7 +225,7 @@ def plan_entries(
     """
     spec = playbook.spec
     as_of = inputs.as_of
-    rows = fired_entries(spec, inputs.for_playbook(spec))
+    rows = fired if fired is not None else fired_entries(spec, inputs.for_playbook(spec))
     if eligible is None:
         eligible = conditions_met(spec, inputs.trigger.profile, inputs.trigger.facts.backend)
     known = history(sorted({r["customer_id"] for r in rows}))

@@ -33,14 +33,11 @@ Choices the rules leave open:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import ibis
-import pyarrow as pa
 import sqlalchemy as sa
 
 from retain.automation.actions import ACTIONS, ActionWrites, LinkSigner, StepJob, issued_coupons, write_actions
@@ -59,21 +56,18 @@ from retain.automation.entries import EntryOutcome, RunInputs, conditions_met, p
 from retain.automation.loading import LoadedPlaybook
 from retain.automation.outbox import message_key
 from retain.automation.pressure import CUSTOMER_FACING, Candidate, Decision, PressureSettings, SuppressionReason, decide
+from retain.automation.recipients import contacts, customer_record, profile_rows
 from retain.automation.suppression import listed
-from retain.contract.profile import PROFILE
-from retain.engine import to_arrow
 from retain.errors import InputError
 from retain.state.tables import Arm, EnrolmentStatus, StepStatus
 
-__all__ = ["CONTACT_COLUMNS", "PlaybookRun", "Progress", "RunReport", "RunSettings", "contacts", "run_playbooks"]
-
-CONTACT_COLUMNS = ("customer_id", "email", "name", "attributes")
-"""Columns of the ``customers`` table a message reads (``attributes`` holds the ``timezone``)."""
+__all__ = ["PlaybookRun", "Progress", "RunReport", "RunSettings", "run_playbooks"]
 
 _COUNTED = (StepStatus.ENQUEUED, StepStatus.DONE, StepStatus.HELD_OUT)
 """Step outcomes that count against the frequency cap (sent, or would have been)."""
 
 _FAILURES_KEPT = 5
+_LOOKUP_LIMIT = 5_000
 
 Progress = Callable[[str, int], None]
 """``progress(playbook, round)``: before each playbook's enrolment (round 0), then before each round of steps
@@ -180,41 +174,6 @@ def _next(due: _Due) -> tuple[int, EnrolmentStatus, int | None, datetime | None]
     return (due.enrolment.id, EnrolmentStatus.COMPLETED, None, None)
 
 
-def _rows_by_customer(
-    backend: ibis.BaseBackend, table: ibis.Table | None, ids: set[str], columns: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    if table is None or not ids:
-        return {}
-    keys = ibis.memtable(pa.table({"customer_id": pa.array(sorted(ids), pa.string())}))
-    picked = table.select(*[c for c in columns if c in table.columns]).semi_join(keys, "customer_id")
-    return {row["customer_id"]: row for row in to_arrow(backend, picked).to_pylist()}
-
-
-def _zone(attributes: Any) -> str | None:
-    if not attributes:
-        return None
-    try:
-        value = json.loads(attributes) if isinstance(attributes, str) else attributes
-    except ValueError:
-        return None
-    zone = value.get("timezone") if isinstance(value, dict) else None
-    return zone if isinstance(zone, str) and zone.strip() else None
-
-
-def contacts(inputs: RunInputs, ids: set[str]) -> dict[str, dict[str, Any]]:
-    """``email``, ``name`` and ``timezone`` of these customers: from the ``customers`` table as known at ``as_of``,
-    falling back on the current profile's email and name."""
-    trigger = inputs.trigger
-    backend = trigger.facts.backend
-    found = _rows_by_customer(backend, trigger.table("customers"), ids, CONTACT_COLUMNS)
-    profiled = _rows_by_customer(backend, trigger.profile, ids - set(found), ("customer_id", "email", "name"))
-    out = {}
-    for customer in ids:
-        row = found.get(customer) or profiled.get(customer) or {}
-        out[customer] = {"email": row.get("email"), "name": row.get("name"), "timezone": _zone(row.get("attributes"))}
-    return out
-
-
 def _enrol_playbook(
     engine: sa.Engine, playbook: LoadedPlaybook, inputs: RunInputs, settings: RunSettings, report: PlaybookRun
 ) -> set[str] | None:
@@ -279,6 +238,8 @@ def _decide(
             since=as_of - timedelta(days=settings.pressure.per_days),
             actions=[str(kind) for kind in CUSTOMER_FACING],
             statuses=_COUNTED,
+            # A few candidates: look their sends up; many: one scan of the window is cheaper than many lookups.
+            customer_ids=ids if len(ids) <= _LOOKUP_LIMIT else None,
         )
         on_list = {c: SuppressionReason(str(r)) for c, r in listed(conn, ids).items()}
     return decide(
@@ -288,14 +249,6 @@ def _decide(
         timezones={c: people[c]["timezone"] for c in ids},
         settings=settings.pressure,
     )
-
-
-def _customer(profile: Mapping[str, Any] | None, person: Mapping[str, Any], customer_id: str) -> dict[str, Any]:
-    row = {name: None for name in PROFILE.names} | dict(profile or {})
-    row["customer_id"] = customer_id
-    for key in ("email", "name"):
-        row[key] = person.get(key) or row.get(key)
-    return row
 
 
 def _carry_out(
@@ -388,13 +341,13 @@ def _steps_round(
             and by_key[(c.playbook, c.customer_id, c.trigger_key, c.step)].enrolment.arm is Arm.TREATMENT
         ):
             treated_ids.add(c.customer_id)
-    profiles = _rows_by_customer(inputs.trigger.facts.backend, inputs.trigger.profile, treated_ids, PROFILE.names)
+    profiles = profile_rows(inputs, treated_ids)
     with engine.connect() as conn:
         coupons = issued_coupons(conn, [d.enrolment.id for d in checked if d.enrolment.customer_id in treated_ids])
 
     def context(d: _Due) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
         customer = d.enrolment.customer_id
-        return _customer(profiles.get(customer), people[customer], customer), coupons.get(d.enrolment.id)
+        return customer_record(profiles.get(customer), people[customer], customer), coupons.get(d.enrolment.id)
 
     _carry_out(decisions, by_key, batches, reports, context, settings, as_of)
     for playbook in playbooks:
@@ -452,7 +405,7 @@ def run_playbooks(
             reports[playbook.name].error = str(error)
             continue
         running.append(playbook)
-    rounds = 1 + max((len(p.spec.steps) for p in running), default=0)
+    rounds = 1 + max((len(p.spec.steps) for p in running), default=-1)  # none when no playbook runs
     for number in range(1, rounds + 1):  # each round moves every due enrolment one step on: enough rounds
         if progress is not None:
             progress("", number)
