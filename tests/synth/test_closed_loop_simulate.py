@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from retain.errors import ConflictError
+from retain.errors import ConflictError, InputError
 from retain.services.playbook_results import playbook_results
 from retain.services.simulate import SIMULATED_CHANNEL_FILE, simulate
 from retain.synth.reactions import load_reactions
@@ -128,3 +128,17 @@ def test_the_profile_is_refreshed_only_when_a_playbook_reads_it_and_it_is_old(tm
     assert result.refreshes == 2
     installed = (tmp_path / "ws" / "playbooks" / "wake_up.yaml").read_text()
     assert "enabled: true" in installed and "channel: simulated" in installed and "template" not in installed
+
+
+def test_a_risk_playbook_gets_a_churn_model_trained_on_the_history(tmp_path):
+    library = Path(__file__).parents[2] / "src" / "retain" / "automation" / "library"
+    (tmp_path / "pb").mkdir()
+    text = (library / "re_engagement.yaml").read_text().replace("min_p_churn: 0.3", "min_p_churn: 0.02")
+    (tmp_path / "pb" / "re_engagement.yaml").write_text(text)
+    result = simulate(tmp_path / "ws", customers=2_000, months=1, playbooks=tmp_path / "pb", seed=4, step_days=31)
+    assert (tmp_path / "ws" / "models" / "churn").is_dir()
+    assert result.refreshes == 1
+    row = result.get("re_engagement")
+    assert row.enrolled > 0 and row.holdout_messages == 0  # customers scored at risk for disengagement entered
+    with pytest.raises(InputError, match=r"read P\(churn\).*Pass a longer --history"):
+        simulate(tmp_path / "short", customers=300, months=1, playbooks=tmp_path / "pb", history_months=3)

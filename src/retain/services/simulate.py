@@ -5,7 +5,8 @@ and retain runs every ``step_days`` days (weekly by default): on the first of ea
 draw, and then on the 8th, 15th … with the facts of the month so far. Each run:
 
 1. ingests what became known since the previous run into the workspace (one new lake batch per table);
-2. runs ``retain refresh`` when an enabled playbook reads the customer profile (conditions, or a ``risk``,
+2. runs ``retain refresh`` (scoring with a churn model trained once on the history when a playbook has a
+   ``risk`` trigger) when an enabled playbook reads the customer profile (conditions, or a ``risk``,
    ``segment_entry`` or ``lifecycle`` trigger) and the current one is ``refresh_days`` old (monthly by default);
    otherwise the profile is not needed and the run skips it;
 3. runs the playbooks (``run_playbooks(ws, as_of=...)``, which also copies its enrolments into the lake's
@@ -54,6 +55,7 @@ from retain.errors import ConflictError, InputError
 from retain.services.delivery import deliver_once
 from retain.services.playbook_results import PlaybookResult, playbook_results
 from retain.services.refresh import refresh
+from retain.services.training import train
 from retain.settings import CONFIG_FILE_NAME
 from retain.synth.closed_loop import EFFECT_COLUMNS, SyntheticCompany
 from retain.synth.params import SynthModel
@@ -243,6 +245,23 @@ def _install_playbooks(source: Path, target: Path) -> tuple[list[LoadedPlaybook]
     return loaded, needs_profile
 
 
+def _train_if_needed(ws: Workspace, playbooks: list[LoadedPlaybook], as_of: datetime) -> bool:
+    """Train the churn model on the history when a playbook's trigger reads P(churn) (``risk``); the refreshes
+    then score every customer with it. Returns whether it trained."""
+    readers = [p.name for p in playbooks if str(p.spec.trigger.kind) == "risk"]
+    if not readers:
+        return False
+    try:
+        # A short backtest (one test month): the simulation's history is months, not years.
+        train(ws, as_of=as_of, history_months=2, test_months=1)
+    except InputError as error:
+        raise InputError(
+            f"Playbook(s) {', '.join(readers)} read P(churn), and the churn model cannot be trained on the "
+            f"simulated history: {error} Pass a longer --history (e.g. 8) or more --customers."
+        ) from None
+    return True
+
+
 def _workspace(path: Path, seed: int) -> Workspace:
     if path.exists() and any(path.iterdir()):
         raise ConflictError(
@@ -337,7 +356,7 @@ def simulate(
     say = progress or (lambda _message: None)
     path = Path(path)
     ws = _workspace(path, seed)
-    _, needs_profile = _install_playbooks(Path(playbooks), ws.path / "playbooks")  # validated before the run
+    loaded, needs_profile = _install_playbooks(Path(playbooks), ws.path / "playbooks")
     company = SyntheticCompany(
         customers=customers,
         model=model,
@@ -347,6 +366,7 @@ def simulate(
         end=end,
     )
     _ingest(ws, company.advance(history_months))
+    _train_if_needed(ws, loaded, company.as_of)
     inbox, offset, seen = ws.path / SIMULATED_CHANNEL_FILE, 0, set()
     received: list[dict] = []
     counts = {"refreshes": 0}
