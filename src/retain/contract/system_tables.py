@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from retain.contract.tables import ID_MAX_CHARS, TABLES, Column, ColumnType, TableName, TableSpec
+from retain.contract.tables import TABLES, Column, ColumnType, TableName, TableSpec, id_column
 from retain.errors import InputError
 
 __all__ = ["SYSTEM_TABLES", "Arm", "SystemTableName", "fact_spec"]
@@ -31,27 +31,16 @@ class Arm(StrEnum):
     """Enrolled and recorded exactly like treated customers, but sent nothing."""
 
 
-def _text(name: str, what: str, *, required: bool = True) -> Column:
-    return Column(
-        name,
-        ColumnType.STRING,
-        required=required,
-        description=what,
-        max_length=ID_MAX_CHARS,
-        no_control_characters=True,
-    )
-
-
 PLAYBOOK_ENROLMENTS = TableSpec(
     name=SystemTableName.PLAYBOOK_ENROLMENTS,  # type: ignore[arg-type]  # a system table, looked up by fact_spec
     key=("playbook", "customer_id", "trigger_key"),
     time_column="enrolled_at",
     description="Who entered which playbook, when, on which trigger, in which arm (written by playbook runs).",
     columns=(
-        _text("playbook", "Playbook name."),
-        _text("playbook_version", "Content hash of the playbook file at enrolment."),
-        _text("customer_id", "Who was enrolled."),
-        _text("trigger_key", "What fired (one enrolment per playbook, customer and key)."),
+        id_column("playbook", "Playbook name."),
+        id_column("playbook_version", "Content hash of the playbook file at enrolment."),
+        id_column("customer_id", "Who was enrolled."),
+        id_column("trigger_key", "What fired (one enrolment per playbook, customer and key)."),
         Column("arm", ColumnType.STRING, required=True, allowed=tuple(Arm), description="treatment or holdout."),
         Column("enrolled_at", ColumnType.TIMESTAMP, required=True, description="When the customer was enrolled."),
         Column("goal_metric", ColumnType.STRING, required=True, description="retained, orders, revenue or logins."),
@@ -73,14 +62,14 @@ PLAYBOOK_MESSAGES = TableSpec(
     time_column="decided_at",
     description="Every step of every enrolment: sent, held out, suppressed or skipped, with the reason.",
     columns=(
-        _text("message_key", "Idempotency key of the step (the outbox's)."),
-        _text("playbook", "Playbook name."),
-        _text("customer_id", "Who it was for."),
-        _text("trigger_key", "The enrolment's trigger key."),
+        id_column("message_key", "Idempotency key of the step (the outbox's)."),
+        id_column("playbook", "Playbook name."),
+        id_column("customer_id", "Who it was for."),
+        id_column("trigger_key", "The enrolment's trigger key."),
         Column("step", ColumnType.INTEGER, required=True, min_value=0, description="Step number, from 0."),
-        _text("action", "email, webhook, task …"),
-        _text("status", "enqueued, held_out, suppressed, skipped or done."),
-        _text("reason", "Why it was suppressed or skipped.", required=False),
+        id_column("action", "email, webhook, task …"),
+        id_column("status", "enqueued, held_out, suppressed, skipped or done."),
+        id_column("reason", "Why it was suppressed or skipped.", required=False),
         Column("decided_at", ColumnType.TIMESTAMP, required=True, description="When the runner decided."),
     ),
 )

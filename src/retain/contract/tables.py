@@ -24,6 +24,7 @@ __all__ = [
     "RowRule",
     "TableName",
     "TableSpec",
+    "id_column",
     "table_spec",
 ]
 
@@ -161,8 +162,8 @@ class TableSpec:
         return pa.schema([pa.field(c.name, c.type.arrow, nullable=not c.required) for c in self.columns])
 
 
-def _id(name: str, what: str, *, required: bool = True) -> Column:
-    """A key or reference column: bounded, and free of control characters."""
+def id_column(name: str, what: str, *, required: bool = True) -> Column:
+    """A key, reference or short label column: at most ID_MAX_CHARS long, and free of control characters."""
     return Column(
         name,
         ColumnType.STRING,
@@ -180,7 +181,7 @@ CUSTOMERS = TableSpec(
     description="One row per known customer. Facts may name customers not listed here.",
     extras_column="attributes",
     columns=(
-        _id("customer_id", "Your identifier of the customer."),
+        id_column("customer_id", "Your identifier of the customer."),
         Column("created_at", ColumnType.TIMESTAMP, required=True, description="Sign-up or first-seen time."),
         Column("email", ColumnType.STRING, pattern=r"^[^@\s]+@[^@\s]+$", description="Contact address."),
         Column("name", ColumnType.STRING, description="Display name."),
@@ -210,8 +211,8 @@ ORDERS = TableSpec(
         ),
     ),
     columns=(
-        _id("order_id", "Order or invoice number."),
-        _id("customer_id", "Who ordered."),
+        id_column("order_id", "Order or invoice number."),
+        id_column("customer_id", "Who ordered."),
         Column("ordered_at", ColumnType.TIMESTAMP, required=True, description="When the order was placed."),
         Column("amount", ColumnType.FLOAT, required=True, description="Order value in currency units."),
         Column(
@@ -234,8 +235,8 @@ SUBSCRIPTIONS = TableSpec(
     description="One row per subscription period at a constant price; a plan change ends one row and starts the next.",
     row_rules=(RowRule("ended_after_started", "ended_at", "ended_at must not be before started_at"),),
     columns=(
-        _id("subscription_id", "Subscription identifier."),
-        _id("customer_id", "Subscriber."),
+        id_column("subscription_id", "Subscription identifier."),
+        id_column("customer_id", "Subscriber."),
         Column("plan", ColumnType.STRING, required=True, description="Plan name."),
         Column("mrr", ColumnType.FLOAT, required=True, min_value=0, description="Monthly-normalised revenue."),
         Column("started_at", ColumnType.TIMESTAMP, required=True, description="Start of this period."),
@@ -266,8 +267,8 @@ EVENTS = TableSpec(
     extras_column="properties",
     derived_key=True,
     columns=(
-        _id("event_id", "Event id; if empty, a hash of all fields.", required=False),
-        _id("customer_id", "Who did it."),
+        id_column("event_id", "Event id; if empty, a hash of all fields.", required=False),
+        id_column("customer_id", "Who did it."),
         Column("event_type", ColumnType.STRING, required=True, description="login, feature_used, payment_failed…"),
         Column("occurred_at", ColumnType.TIMESTAMP, required=True, description="When it happened."),
         Column("properties", ColumnType.JSON, description='JSON object, e.g. {"feature": "reports"}.'),
@@ -281,8 +282,8 @@ TICKETS = TableSpec(
     description="Support tickets, including complaints.",
     row_rules=(RowRule("resolved_after_opened", "resolved_at", "resolved_at must not be before opened_at"),),
     columns=(
-        _id("ticket_id", "Ticket identifier."),
-        _id("customer_id", "Who opened it."),
+        id_column("ticket_id", "Ticket identifier."),
+        id_column("customer_id", "Who opened it."),
         Column("opened_at", ColumnType.TIMESTAMP, required=True, description="When it was opened."),
         Column("resolved_at", ColumnType.TIMESTAMP, description="When it was resolved; empty while open."),
         Column("category", ColumnType.STRING, description="Topic."),
@@ -299,8 +300,8 @@ FEEDBACK = TableSpec(
     description="Survey answers: NPS, CSAT, exit surveys.",
     row_rules=(RowRule("score_scale", "score", "NPS scores are 0–10 and CSAT scores 1–5"),),
     columns=(
-        _id("response_id", "Answer identifier."),
-        _id("customer_id", "Who answered."),
+        id_column("response_id", "Answer identifier."),
+        id_column("customer_id", "Who answered."),
         Column("survey", ColumnType.STRING, required=True, description="nps, csat, exit or your own name."),
         Column("score", ColumnType.INTEGER, min_value=0, max_value=10, description="NPS 0–10, CSAT 1–5."),
         Column("reason", ColumnType.STRING, allowed=CHURN_REASONS, description="Churn-reason code."),
