@@ -133,6 +133,14 @@ def test_the_run_copies_its_enrolments_into_the_lake_once(tmp_path):
     expected = [("wake", c, "inactive:2024-03-01", arms[c], str(goal.metric), goal.window_days, 0.5) for c in IDS]
     assert lake() == sorted(expected, key=lambda row: row[1])
     assert len(ws.lake.batch_files(SystemTableName.PLAYBOOK_ENROLMENTS)) == 1
+    # Every step's outcome too, keyed like the outbox: enqueued for the treated, held_out for the holdout.
+    steps_in_lake = ws.backend.to_pandas(ws.facts().system_table(SystemTableName.PLAYBOOK_MESSAGES))
+    assert sorted(zip(steps_in_lake.customer_id, steps_in_lake.status, strict=True)) == sorted(
+        (c, "enqueued" if arms[c] == "treatment" else "held_out") for c in IDS
+    )
+    version = load_playbook(ws.path / "playbooks" / "wake.yaml").version
+    assert set(steps_in_lake.message_key) == {message_key("wake", version, 0, c, "inactive:2024-03-01") for c in IDS}
+    assert len(ws.lake.batch_files(SystemTableName.PLAYBOOK_MESSAGES)) == 1
 
 
 def test_without_a_configured_secret_one_is_generated_once_with_mode_0600(tmp_path):

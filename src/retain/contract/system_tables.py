@@ -68,8 +68,9 @@ PLAYBOOK_MESSAGES = TableSpec(
         id_column("trigger_key", "The enrolment's trigger key."),
         Column("step", ColumnType.INTEGER, required=True, min_value=0, description="Step number, from 0."),
         id_column("action", "email, webhook, task …"),
-        id_column("status", "enqueued, held_out, suppressed, skipped or done."),
-        id_column("reason", "Why it was suppressed or skipped.", required=False),
+        id_column("status", "enqueued, done, held_out, suppressed, skipped or failed."),
+        # Free text (a template error can be long, or span lines): not bounded like the labels.
+        Column("reason", ColumnType.STRING, description="Why it was suppressed, skipped or failed."),
         Column("decided_at", ColumnType.TIMESTAMP, required=True, description="When the runner decided."),
     ),
 )

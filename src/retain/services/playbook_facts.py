@@ -1,9 +1,11 @@
-"""``export_enrolments``: copy the runner's enrolments into the lake, where the results and the marts read them.
+"""``export_enrolments`` and ``export_steps``: copy what the runner decided into the lake, where the results and
+the marts read it.
 
 The runner records enrolments in the state database (unique per playbook, customer and trigger key, under a
 transaction). What a playbook achieved is an Ibis query over the lake (:mod:`retain.automation.outcomes`), so the
 enrolments are also written, as one validated batch per run, into the ``playbook_enrolments`` system table
-(:mod:`retain.contract.system_tables`). Only enrolments the lake lacks are written, so running it again after a
+(:mod:`retain.contract.system_tables`), and every step's outcome (enqueued, held out, suppressed with its reason,
+skipped, done) into ``playbook_messages``. Only rows the lake lacks are written, so running it again after a
 crash, or twice, writes nothing twice.
 """
 
@@ -14,12 +16,13 @@ from collections.abc import Mapping
 import pyarrow as pa
 import sqlalchemy as sa
 
+from retain.automation.outbox import message_key
 from retain.automation.spec import GoalSpec
 from retain.contract.system_tables import SYSTEM_TABLES, SystemTableName
-from retain.state.tables import playbook_enrolments
+from retain.state.tables import playbook_enrolments, playbook_steps
 from retain.workspace import Workspace
 
-__all__ = ["export_enrolments"]
+__all__ = ["export_enrolments", "export_steps"]
 
 _KEY = ("playbook", "customer_id", "trigger_key")
 
@@ -61,3 +64,45 @@ def export_enrolments(ws: Workspace, goals: Mapping[str, GoalSpec]) -> int:
     )
     ws.ingest(SystemTableName.PLAYBOOK_ENROLMENTS, table)
     return len(new)
+
+
+def export_steps(ws: Workspace) -> int:
+    """Write the step outcomes of the state database that the lake's ``playbook_messages`` lacks; returns how many.
+
+    A step without an outbox key (a task, a tag, one that was suppressed before it had one) is keyed like the
+    outbox would key it, so every step has one stable key.
+    """
+    spec = SYSTEM_TABLES[SystemTableName.PLAYBOOK_MESSAGES]
+    facts = ws.facts()
+    in_lake = facts.backend.to_pyarrow(facts.system_table(SystemTableName.PLAYBOOK_MESSAGES).select("message_key"))
+    known = set(in_lake.column("message_key").to_pylist())
+    s, e = playbook_steps, playbook_enrolments
+    query = sa.select(
+        s.c.step, s.c.action, s.c.status, s.c.reason, s.c.idempotency_key, s.c.at,
+        e.c.playbook, e.c.playbook_version, e.c.customer_id, e.c.trigger_key,
+    ).join(e, s.c.enrolment_id == e.c.id).order_by(s.c.id)  # fmt: skip
+    with ws.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    out = []
+    for row in rows:
+        key = row["idempotency_key"] or message_key(
+            row["playbook"], row["playbook_version"], row["step"], row["customer_id"], row["trigger_key"]
+        )
+        if key in known:
+            continue
+        out.append(
+            {
+                "message_key": key,
+                "playbook": row["playbook"],
+                "customer_id": row["customer_id"],
+                "trigger_key": row["trigger_key"],
+                "step": row["step"],
+                "action": str(row["action"]),
+                "status": str(row["status"]),
+                "reason": row["reason"],
+                "decided_at": row["at"],
+            }
+        )
+    if out:
+        ws.ingest(SystemTableName.PLAYBOOK_MESSAGES, pa.Table.from_pylist(out, schema=spec.arrow_schema))
+    return len(out)

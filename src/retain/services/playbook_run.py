@@ -33,7 +33,7 @@ from retain.automation.triggers import TriggerInputs
 from retain.errors import ConfigError, InputError, NotFoundError, WorkspaceError
 from retain.facts import Facts
 from retain.marts.snapshot import Snapshot
-from retain.services.playbook_facts import export_enrolments
+from retain.services.playbook_facts import export_enrolments, export_steps
 from retain.services.playbooks import playbooks_folder, validate_playbooks
 from retain.services.snapshots import marts_store
 from retain.settings import ChannelKind
@@ -263,4 +263,5 @@ def run_playbooks(
         report = _run(ws.state, chosen, run_inputs(ws, facts, moment), settings, progress=progress)
         # Under the same lock: the lake's enrolments (what `retain playbook results` measures) follow the run's.
         export_enrolments(ws, {p.name: p.spec.goal for p in load_workspace_playbooks(ws)})
+        export_steps(ws)
         return report
