@@ -126,7 +126,7 @@ def _first_message(steps: list) -> str:
         return ""
     lines = [line for line in steps[0].text.splitlines() if line.strip()]
     subject = next((line for line in lines if line.startswith("Subject:")), None)
-    shown = subject or (lines[0] if lines else "")
+    shown = subject.removeprefix("Subject:").strip() if subject else (lines[0] if lines else "")
     return f"{steps[0].action}: {shown[:70]}"
 
 
@@ -139,15 +139,17 @@ def _playbooks(ctx: DemoContext) -> None:
     ws = ctx.workspace
     install_playbooks(ws)
     folder = playbooks_folder(ws)
+    as_of = ws.facts().default_as_of  # the synthetic company's "today": just after its latest fact
     console.print(
         f"Installed the built-in playbooks in {safe_markup(folder)} (disabled until you set enabled: true). "
-        "Who would enter each one today — a preview, nothing is sent or written:",
+        f"Who would enter each one on {as_of:%Y-%m-%d}, the data's last day — a preview, nothing is sent or "
+        "written:",
         highlight=False,
     )
     rows = []
     for playbook in list_playbooks(ws).playbooks:
         try:
-            preview = preview_playbook(ws, playbook.name, show=1)
+            preview = preview_playbook(ws, playbook.name, as_of=as_of, show=1)
         except RetainError as exc:  # e.g. a trigger this company has no data for
             entered, first = "—", str(exc)
         else:
