@@ -6,6 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
+from _ci import shared_path
 from retain.cli.main import app
 
 runner = CliRunner()
@@ -72,14 +73,7 @@ def test_schema_json_lists_the_six_tables_with_keys():
 
 
 def test_preset_ingest_counts_lines_and_orders(tmp_path):
-    from pathlib import Path
-
-    import pytest
-
-    path = Path(__file__).resolve().parents[2].parent / "shared/data/online-retail-ii-subset"
-    path = path / "online_retail_II_subset_Year_2009-2010.csv"
-    if not path.exists():
-        pytest.skip(f"shared dataset {path} is not present")
+    path = shared_path("online-retail-ii-subset", "online_retail_II_subset_Year_2009-2010.csv")  # fails under CI
     ws = tmp_path / "ws"
     _run("init", str(ws))
     result = _run("ingest", "orders", str(path), "--preset", "online-retail-ii", "-w", str(ws))
