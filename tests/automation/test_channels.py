@@ -34,23 +34,11 @@ from retain.automation.channels import (
     verify_signature,
 )
 from retain.automation.channels.webhook import body_bytes, parse_retry_after, shown_url
+from retain.automation.worker import delivery_of
 from retain.settings import FileChannel, SmtpChannel, WebhookChannel
 from retain.state.tables import MessageKind
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-def _delivery(message) -> Delivery:
-    return Delivery(
-        idempotency_key=message.idempotency_key,
-        customer_id=message.customer_id,
-        channel=message.channel,
-        kind=message.kind,
-        payload=message.payload,
-        playbook=message.playbook,
-        step=message.step,
-        trigger_key=message.trigger_key,
-    )
 
 
 def _smtp(receiver: SmtpReceiver, **extra) -> SmtpSender:
@@ -96,7 +84,7 @@ def test_every_channel_kind_has_a_sender_and_a_message_kind(tmp_path):
 def test_an_email_arrives_as_plain_text_and_html_with_its_key_as_message_id(smtp_receiver):
     message = email_message("C7", NOW)
     sender = _smtp(smtp_receiver)
-    sender.send(_delivery(message), now=NOW)
+    sender.send(delivery_of(message), now=NOW)
     sender.close()
     (arrival,) = smtp_receiver.arrivals
     mail = arrival.detail["message"]
@@ -116,11 +104,11 @@ def test_an_email_arrives_as_plain_text_and_html_with_its_key_as_message_id(smtp
 def test_one_connection_serves_many_emails_and_a_restarted_server_is_reconnected(smtp_receiver):
     sender = _smtp(smtp_receiver)
     for customer in ("C1", "C2"):
-        sender.send(_delivery(email_message(customer, NOW)), now=NOW)
+        sender.send(delivery_of(email_message(customer, NOW)), now=NOW)
     first = sender._smtp
     smtp_receiver.stop()  # the server goes away (and with it the idle connection)
     smtp_receiver.start()
-    sender.send(_delivery(email_message("C3", NOW)), now=NOW)  # NOOP fails, a new connection, no attempt lost
+    sender.send(delivery_of(email_message("C3", NOW)), now=NOW)  # NOOP fails, a new connection, no attempt lost
     assert sender._smtp is not first
     sender.close()
     assert smtp_receiver.keys == [email_message(c, NOW).idempotency_key for c in ("C1", "C2", "C3")]
@@ -136,7 +124,7 @@ def test_smtp_refusals_are_classified(smtp_receiver, mode, permanent, text):
     smtp_receiver.mode = mode
     settings = SmtpChannel(kind="smtp", port=smtp_receiver.port, sender="care@example.com", timeout_seconds=0.5)
     with pytest.raises(DeliveryError) as info:
-        SmtpSender("email", settings).send(_delivery(email_message("C1", NOW)), now=NOW)
+        SmtpSender("email", settings).send(delivery_of(email_message("C1", NOW)), now=NOW)
     assert info.value.permanent is permanent
     assert text in str(info.value)
     assert f"SMTP channel 'email' (127.0.0.1:{smtp_receiver.port})" in str(info.value)
@@ -146,7 +134,7 @@ def test_smtp_refusals_are_classified(smtp_receiver, mode, permanent, text):
 def test_a_server_that_is_down_is_a_transient_failure(smtp_receiver):
     smtp_receiver.stop()
     with pytest.raises(DeliveryError, match="connection refused") as info:
-        _smtp(smtp_receiver).send(_delivery(email_message("C1", NOW)), now=NOW)
+        _smtp(smtp_receiver).send(delivery_of(email_message("C1", NOW)), now=NOW)
     assert info.value.permanent is False
 
 
@@ -155,12 +143,12 @@ def test_login_with_a_secret_password_which_no_error_shows():
     receiver = SmtpReceiver(login=("retain", "s3cret-pass-word")).start()
     try:
         good = _smtp(receiver, username="retain", password="s3cret-pass-word")
-        good.send(_delivery(email_message("C1", NOW)), now=NOW)
+        good.send(delivery_of(email_message("C1", NOW)), now=NOW)
         good.close()
         assert len(receiver.arrivals) == 1
         bad = _smtp(receiver, username="retain", password="wrong-pass-word")
         with pytest.raises(DeliveryError) as info:
-            bad.send(_delivery(email_message("C2", NOW)), now=NOW)
+            bad.send(delivery_of(email_message("C2", NOW)), now=NOW)
         message = str(info.value)
         assert info.value.permanent is False  # configuration: fixed by someone, the messages wait
         assert "refused the login (535" in message and "check the channel's username and password" in message
@@ -171,7 +159,7 @@ def test_login_with_a_secret_password_which_no_error_shows():
 
 
 def test_malformed_email_payloads_are_permanent_failures():
-    base = _delivery(email_message("C1", NOW))
+    base = delivery_of(email_message("C1", NOW))
 
     def payload(**changes) -> Delivery:
         return Delivery(base.idempotency_key, "C1", "email", MessageKind.EMAIL, {**base.payload, **changes})
@@ -195,7 +183,7 @@ def test_malformed_email_payloads_are_permanent_failures():
 
 def test_a_webhook_is_signed_and_carries_its_idempotency_key(http_receiver):
     message = webhook_message("C3", NOW)
-    _webhook(http_receiver.url).send(_delivery(message), now=NOW)
+    _webhook(http_receiver.url).send(delivery_of(message), now=NOW)
     (arrival,) = http_receiver.arrivals
     (body,), (headers,) = http_receiver.bodies, http_receiver.headers
     assert arrival.key == message.idempotency_key and arrival.signed
@@ -250,7 +238,7 @@ def test_webhook_answers_are_classified(status, permanent, retry_after):
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/h"
         with pytest.raises(DeliveryError) as info:
-            _webhook(url).send(_delivery(webhook_message("C1", NOW)), now=NOW)
+            _webhook(url).send(delivery_of(webhook_message("C1", NOW)), now=NOW)
     finally:
         server.shutdown()
         server.server_close()
@@ -276,7 +264,7 @@ def test_a_redirect_is_not_followed(http_receiver):
     try:
         with pytest.raises(DeliveryError, match="redirects are not followed") as info:
             _webhook(f"http://127.0.0.1:{server.server_address[1]}/old").send(
-                _delivery(webhook_message("C1", NOW)), now=NOW
+                delivery_of(webhook_message("C1", NOW)), now=NOW
             )
     finally:
         server.shutdown()
@@ -288,7 +276,7 @@ def test_a_redirect_is_not_followed(http_receiver):
 
 def test_a_receiver_that_is_down_slow_or_failing_is_transient_and_retry_after_is_read(http_receiver):
     sender = _webhook(http_receiver.url, timeout=0.3)
-    delivery = _delivery(webhook_message("C1", NOW))
+    delivery = delivery_of(webhook_message("C1", NOW))
     http_receiver.mode, http_receiver.retry_after = FAIL, "12"
     with pytest.raises(DeliveryError) as failing:
         sender.send(delivery, now=NOW)
@@ -320,7 +308,7 @@ def test_webhook_errors_show_no_credentials_of_the_url(http_receiver):
     http_receiver.stop()
     url = f"http://user:hunter2pw@127.0.0.1:{http_receiver.port}/hooks/retain?token=t0ps3cret"
     with pytest.raises(DeliveryError) as info:
-        _webhook(url).send(_delivery(webhook_message("C1", NOW)), now=NOW)
+        _webhook(url).send(delivery_of(webhook_message("C1", NOW)), now=NOW)
     assert f"http://127.0.0.1:{http_receiver.port}/hooks/retain" in str(info.value)
     assert "hunter2pw" not in str(info.value) and "t0ps3cret" not in str(info.value)
     assert WEBHOOK_SECRET not in str(info.value)
@@ -333,8 +321,8 @@ def test_webhook_errors_show_no_credentials_of_the_url(http_receiver):
 def test_the_file_channel_appends_one_json_line_per_message(tmp_path):
     sender = FileSender("export", FileChannel(kind="file", path=Path("out/messages.jsonl")), workspace=tmp_path)
     first, second = (webhook_message(c, NOW, channel="export") for c in ("C1", "C2"))
-    sender.send(_delivery(first), now=NOW)
-    sender.send(_delivery(second), now=NOW + timedelta(seconds=1))
+    sender.send(delivery_of(first), now=NOW)
+    sender.send(delivery_of(second), now=NOW + timedelta(seconds=1))
     lines = (tmp_path / "out" / "messages.jsonl").read_text().splitlines()
     assert [json.loads(line) for line in lines] == [
         {"idempotency_key": first.idempotency_key, "customer_id": "C1", "playbook": "dunning", "step": 0,
@@ -350,7 +338,7 @@ def test_a_line_cut_short_by_a_crash_stays_on_its_own_line(tmp_path):
     path = tmp_path / "messages.jsonl"
     path.write_bytes(b'{"idempotency_key":"a"}\n{"idempotency_key":"b","cust')  # killed mid-write
     FileSender("export", FileChannel(kind="file", path=path), workspace=tmp_path).send(
-        _delivery(webhook_message("C1", NOW, channel="export")), now=NOW
+        delivery_of(webhook_message("C1", NOW, channel="export")), now=NOW
     )
     lines = path.read_text().splitlines()
     assert lines[:2] == ['{"idempotency_key":"a"}', '{"idempotency_key":"b","cust']
@@ -380,5 +368,5 @@ def test_an_unwritable_file_is_a_transient_failure(tmp_path):
     taken.mkdir()  # something that is not a writable file, whoever runs the tests (root ignores permissions)
     sender = FileSender("export", FileChannel(kind="file", path=taken), workspace=tmp_path)
     with pytest.raises(DeliveryError, match=r"file channel 'export': cannot append to .*Is a directory") as info:
-        sender.send(_delivery(webhook_message("C1", NOW, channel="export")), now=NOW)
+        sender.send(delivery_of(webhook_message("C1", NOW, channel="export")), now=NOW)
     assert info.value.permanent is False

@@ -35,6 +35,7 @@ from retain.automation.backoff import RetryPolicy, UniformSource
 from retain.automation.channels.base import Delivery, DeliveryError, Sender, one_line
 from retain.automation.outbox import (
     AttemptStart,
+    OutboxMessage,
     OutboxRow,
     OutboxStatus,
     claim,
@@ -45,7 +46,7 @@ from retain.automation.outbox import (
 )
 from retain.clock import Clock
 
-__all__ = ["DeliveryReport", "Failure", "OutboxWorker"]
+__all__ = ["DeliveryReport", "Failure", "OutboxWorker", "delivery_of"]
 
 _FAILURES_KEPT = 20
 
@@ -179,7 +180,7 @@ class OutboxWorker:
             report.dead += 1
             return
         try:
-            self._sender(row).send(_delivery(row), now=self.clock.now())
+            self._sender(row).send(delivery_of(row), now=self.clock.now())
         except DeliveryError as error:
             text, permanent, retry_after = str(error), error.permanent, error.retry_after
         except Exception as error:  # a bug in a sender must not stop delivery of everything else
@@ -228,7 +229,8 @@ class OutboxWorker:
         return sender
 
 
-def _delivery(row: OutboxRow) -> Delivery:
+def delivery_of(row: OutboxRow | OutboxMessage) -> Delivery:
+    """What a channel is handed for an outbox row (or a message about to become one)."""
     return Delivery(
         idempotency_key=row.idempotency_key,
         customer_id=row.customer_id,

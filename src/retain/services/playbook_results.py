@@ -82,7 +82,7 @@ def playbook_results(ws: Workspace, name: str | None = None, *, as_of: datetime 
     enrolments = facts.system_table(SystemTableName.PLAYBOOK_ENROLMENTS)
     goals = facts.backend.to_pandas(
         enrolments.group_by("playbook", "goal_metric", "goal_window_days").aggregate(
-            enrolled=enrolments.count(), latest=enrolments.enrolled_at.max(), share=enrolments.holdout_share.max()
+            enrolled=enrolments.count(), latest=enrolments.enrolled_at.max()
         )
     )
     known = sorted(goals["playbook"].unique())
