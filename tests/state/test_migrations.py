@@ -31,13 +31,13 @@ EXPECTED_COLUMNS = {
 
 
 def test_head_is_the_latest_revision():
-    assert head_revision() == "0007"
+    assert head_revision() == "0008"
 
 
 def test_upgrade_to_head_creates_ingest_runs(database_url):
     assert current_revision(database_url) is None
-    assert upgrade(database_url) == "0007"
-    assert current_revision(database_url) == "0007"
+    assert upgrade(database_url) == "0008"
+    assert current_revision(database_url) == "0008"
 
     engine = make_engine(database_url)
     try:
@@ -54,6 +54,11 @@ def test_upgrade_to_head_creates_ingest_runs(database_url):
             "tasks",
             "customer_tags",
             "coupons",
+            "api_keys",
+            "dashboard_users",
+            "web_sessions",
+            "fact_inbox",
+            "webhook_events",
         }
         columns = {c["name"]: c for c in inspector.get_columns("ingest_runs")}
         assert set(columns) == set(EXPECTED_COLUMNS)
@@ -82,7 +87,7 @@ def test_upgrade_twice_is_a_no_op_and_keeps_rows(database_url):
                     started_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
                 )
             )
-        assert upgrade(database_url) == "0007"
+        assert upgrade(database_url) == "0008"
         with engine.connect() as connection:
             rows = connection.execute(sa.select(ingest_runs.c.id, ingest_runs.c.rows_read)).all()
         assert rows == [("run-1", 0)]  # rows_read took its server default
@@ -128,7 +133,7 @@ def test_database_from_a_newer_retain_is_refused(database_url):
             connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     finally:
         engine.dispose()
-    with pytest.raises(ConfigError, match=r"revision '9999'.*up to '0007'"):
+    with pytest.raises(ConfigError, match=r"revision '9999'.*up to '0008'"):
         upgrade(database_url)
 
 
@@ -179,7 +184,7 @@ def test_upgrade_from_0002_keeps_the_run_log_and_drops_the_json_profiles(databas
                     "VALUES ('C1', 's1', '2024-01-01', '{}', '2024-01-01')"
                 )
             )
-        assert upgrade(database_url) == "0007"
+        assert upgrade(database_url) == "0008"
         with engine.connect() as connection:
             assert connection.execute(sa.select(ingest_runs.c.id)).scalars().all() == ["run-1"]
             assert connection.execute(sa.text("SELECT count(*) FROM customer_profiles")).scalar_one() == 0

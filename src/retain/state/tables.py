@@ -18,6 +18,7 @@ from retain.contract.profile import PROFILE, ProfileType
 __all__ = [
     "NAMING_CONVENTION",
     "PROFILE_INDEXES",
+    "ApiScope",
     "Arm",
     "EnrolmentStatus",
     "ListedReason",
@@ -28,10 +29,13 @@ __all__ = [
     "StepStatus",
     "TaskStatus",
     "UTCDateTime",
+    "api_keys",
     "coupons",
     "customer_profiles",
     "customer_tags",
+    "dashboard_users",
     "epoch_micros",
+    "fact_inbox",
     "ingest_runs",
     "metadata",
     "outbox",
@@ -39,6 +43,8 @@ __all__ = [
     "playbook_steps",
     "suppression_list",
     "tasks",
+    "web_sessions",
+    "webhook_events",
     "workspace",
 ]
 
@@ -425,4 +431,78 @@ coupons = sa.Table(
     sa.Column("redeemed_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("(percent_off IS NULL) <> (amount_off IS NULL)", name="one_discount"),
     sa.UniqueConstraint("enrolment_id", "step"),
+)
+
+
+class ApiScope(StrEnum):
+    """What a key (or a dashboard user) may do; each scope includes the ones before it."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    # The key itself is shown once and never stored: only its SHA-256 (keys are 256-bit random, so a fast hash
+    # is enough) and a short prefix that names it in lists and logs.
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("scope", sa.String(16), sa.CheckConstraint(f"scope IN {_in(ApiScope)}", name="scope"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+dashboard_users = sa.Table(
+    "dashboard_users",
+    metadata,
+    # People who sign in to the dashboard with a password (argon2 hash); a key works too.
+    sa.Column("username", sa.String(255), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("scope", sa.String(16), sa.CheckConstraint(f"scope IN {_in(ApiScope)}", name="scope"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("disabled_at", UTCDateTime, nullable=True),
+)
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    # A signed-in browser: the cookie carries the token, the table only its SHA-256 (a stolen table opens nothing).
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.String(255), nullable=False),  # the username, or "key:<prefix>" for a key sign-in
+    sa.Column("scope", sa.String(16), sa.CheckConstraint(f"scope IN {_in(ApiScope)}", name="scope"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+fact_inbox = sa.Table(
+    "fact_inbox",
+    metadata,
+    # Facts received live (API posts, platform webhooks), already validated by the contract, waiting to be
+    # flushed into a lake batch. The key makes a re-post of the same fact a no-op.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON object: one canonical row
+    sa.Column("source", sa.String(32), nullable=False),  # api, stripe, shopify
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("flushed_at", UTCDateTime, nullable=True),
+    sa.Column("ingest_run_id", sa.String(36), nullable=True),  # the ingest run whose batch holds the row
+    sa.UniqueConstraint("table_name", "idempotency_key"),
+    sa.Index("ix_fact_inbox_flushed_at_id", "flushed_at", "id"),
+)
+
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    # Platform events already applied: a redelivered (or replayed) event id changes nothing.
+    sa.Column("platform", sa.String(32), primary_key=True),
+    sa.Column("event_id", sa.String(255), primary_key=True),
+    sa.Column("event_type", sa.String(128), nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
 )
