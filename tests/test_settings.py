@@ -198,6 +198,7 @@ def test_default_toml_lists_every_setting_with_its_default(tmp_path):
             "base_url": "http://localhost:8000",
             "link_days": 365,
         },
+        "service": {"host": "127.0.0.1", "port": 8000, "workers": 1, "session_hours": 12.0, "secure_cookies": False},
     }
     # database_url has no TOML spelling for "unset": it is shown commented out, with an example.
     assert '# database_url = "postgresql+psycopg://' in text

@@ -45,6 +45,7 @@ __all__ = [
     "HealthComponent",
     "HealthSettings",
     "IngestSettings",
+    "ServiceSettings",
     "Settings",
     "SmtpChannel",
     "SmtpSecurity",
@@ -367,6 +368,24 @@ class AutomationSettings(BaseModel):
         }
 
 
+class ServiceSettings(BaseModel):
+    """How `retain serve` runs (the ``[service]`` section of ``retain.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(default="127.0.0.1", min_length=1, description="Address the server listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Server processes; more than one needs a PostgreSQL state database."
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="Hours a dashboard sign-in lasts before the browser must sign in again."
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only; turn on when served behind TLS."
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of a retain workspace.
 
@@ -468,6 +487,10 @@ class Settings(BaseSettings):
     automation: AutomationSettings = Field(
         default_factory=AutomationSettings,
         description="How playbooks run: frequency cap, quiet hours, default time zone, link address and signing key.",
+    )
+    service: ServiceSettings = Field(
+        default_factory=ServiceSettings,
+        description="How `retain serve` runs: address, port, processes and dashboard sessions.",
     )
 
     @field_validator("channels")

@@ -81,7 +81,13 @@ class Workspace:
                 f"{path.resolve()} is not a retain workspace (no {CONFIG_FILE_NAME}). "
                 f"Create one with `retain init {path}` or point --workspace / RETAIN_WORKSPACE at one."
             )
-        workspace = cls(Settings.load(path, **overrides), clock=clock)
+        return cls.from_settings(Settings.load(path, **overrides), clock=clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Workspace:
+        """Open the workspace ``settings`` describe (already loaded, e.g. by the server) and bring its state
+        database up to the current schema."""
+        workspace = cls(settings, clock=clock)
         url = workspace.settings.resolved_database_url
         check_credentials(url)
         try:

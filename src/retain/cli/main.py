@@ -16,6 +16,7 @@ from retain.cli.init_cmd import init, status
 from retain.cli.model_cmds import at_risk, model_app
 from retain.cli.playbook_cmds import playbook_app
 from retain.cli.schema_cmd import schema
+from retain.cli.serve_cmd import apikey_app, serve, user_app
 from retain.cli.simulate_cmd import simulate_cmd
 from retain.cli.synth_cmd import synth
 from retain.cli.worker_cmd import worker
@@ -71,9 +72,12 @@ for name, command in (
     ("changes", changes),
     ("worker", worker),
     ("simulate", simulate_cmd),
+    ("serve", serve),
 ):
     app.command(name, cls=RetainCommand)(command)
 app.add_typer(bench_app, name="bench")
 app.add_typer(model_app, name="model")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
 app.command("at-risk", cls=RetainCommand)(at_risk)

@@ -1,0 +1,36 @@
+"""``create_app(settings)``: the FastAPI application of one workspace.
+
+Routes are thin: they parse the request, call one service and shape its answer. Errors are mapped to HTTP once
+(:mod:`retain.api.errors`); credentials are checked by :func:`retain.api.security.require`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from retain import __version__
+from retain.api import routes_health
+from retain.api.errors import install_error_handlers
+from retain.clock import Clock
+from retain.settings import Settings
+from retain.workspace import Workspace
+
+__all__ = ["create_app"]
+
+OPENAPI_URL = "/v1/openapi.json"
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """The API (and dashboard) of the workspace ``settings`` describe; its state database is migrated first."""
+    app = FastAPI(
+        title="retain",
+        version=__version__,
+        description="Customer retention and churn: analytics, risk, playbooks and their measured effect.",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # Swagger UI loads its assets from a CDN; the service works offline
+        redoc_url=None,
+    )
+    app.state.workspace = Workspace.from_settings(settings, clock=clock)
+    install_error_handlers(app)
+    app.include_router(routes_health.router)
+    return app
