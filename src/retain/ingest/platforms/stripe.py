@@ -21,7 +21,9 @@ event                                      rows
 ``(subscription_id, started_at)``. To end the running period an update needs it, so the mapper takes
 ``latest_period(subscription_id)``: the newest period known so far (from the lake and the inbox, or a
 :class:`PeriodBook` in memory). Events applied in order then yield the right periods; an update older than the
-newest known period (Stripe does not promise order) changes nothing.
+newest known period (Stripe does not promise order) changes nothing. A subscription first seen in an update (its
+``created`` event was missed) gets one period from ``start_date`` with its current terms: the history before is
+not in the event.
 
 **Terms.** ``plan`` is the items' price nicknames (else price ids) joined by ``+``; ``mrr`` is Σ unit_amount ×
 quantity normalised to a month (:mod:`~retain.ingest.platforms.stripe_money`), rounded to cents, before discounts
