@@ -199,7 +199,9 @@ def test_default_toml_lists_every_setting_with_its_default(tmp_path):
             "link_days": 365,
         },
         "service": {"host": "127.0.0.1", "port": 8000, "workers": 1, "session_hours": 12.0, "secure_cookies": False},
+        "platforms": {"stripe": {"tolerance_seconds": 300}, "shopify": {}},  # the secrets are commented out
     }
+    assert "# endpoint_secret = " in text and "# api_secret = " in text
     # database_url has no TOML spelling for "unset": it is shown commented out, with an example.
     assert '# database_url = "postgresql+psycopg://' in text
     assert "One of: duckdb, pyspark." in text
@@ -209,3 +211,18 @@ def test_default_toml_lists_every_setting_with_its_default(tmp_path):
     with_file = Settings.load(tmp_path).model_dump(exclude={"workspace"})
     without_file = Settings.load(tmp_path / "no-toml-here").model_dump(exclude={"workspace"})
     assert with_file == without_file
+
+
+def test_platform_secrets_come_from_the_file_or_the_environment_and_are_never_shown(tmp_path, clean_env):
+    _write_toml(tmp_path, '[platforms.stripe]\nendpoint_secret = "whsec_from_file"\n')
+    clean_env.setenv("RETAIN_PLATFORMS__SHOPIFY__API_SECRET", "shpss_from_env")
+    settings = Settings.load(tmp_path)
+    assert settings.platforms.stripe.endpoint_secret.get_secret_value() == "whsec_from_file"
+    assert settings.platforms.shopify.api_secret.get_secret_value() == "shpss_from_env"
+    assert "whsec_from_file" not in repr(settings) and "shpss_from_env" not in repr(settings)
+    _write_toml(tmp_path, '[platforms.stripe]\nendpoint_secret = "   "\ntolerance_seconds = 0\n')
+    with pytest.raises(ConfigError) as info:
+        Settings.load(tmp_path)
+    message = str(info.value)
+    assert "key 'platforms.stripe.endpoint_secret' has invalid value (hidden: it is a secret)" in message
+    assert "key 'platforms.stripe.tolerance_seconds' has invalid value 0" in message

@@ -45,10 +45,13 @@ __all__ = [
     "HealthComponent",
     "HealthSettings",
     "IngestSettings",
+    "PlatformsSettings",
     "ServiceSettings",
     "Settings",
+    "ShopifySettings",
     "SmtpChannel",
     "SmtpSecurity",
+    "StripeSettings",
     "WebhookChannel",
     "default_toml",
 ]
@@ -386,6 +389,62 @@ class ServiceSettings(BaseModel):
     )
 
 
+def _check_platform_secret(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and not value.get_secret_value().strip():
+        raise ValueError("the secret is empty; paste the whole secret or remove the line")
+    return value
+
+
+class StripeSettings(BaseModel):
+    """Stripe webhooks (``[platforms.stripe]``): the endpoint's signing secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Signing secret (whsec_...) of the webhook endpoint in Stripe's dashboard (never printed); or "
+            "RETAIN_PLATFORMS__STRIPE__ENDPOINT_SECRET. Unset: Stripe webhooks are refused."
+        ),
+    )
+    tolerance_seconds: int = Field(
+        default=300, gt=0, description="A signature older (or newer) than this is refused as a replay."
+    )
+
+    @field_validator("endpoint_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return _check_platform_secret(value)
+
+
+class ShopifySettings(BaseModel):
+    """Shopify webhooks (``[platforms.shopify]``): the app's client secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Client secret (API secret key) of the Shopify app that sends the webhooks (never printed); or "
+            "RETAIN_PLATFORMS__SHOPIFY__API_SECRET. Unset: Shopify webhooks are refused."
+        ),
+    )
+
+    @field_validator("api_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return _check_platform_secret(value)
+
+
+class PlatformsSettings(BaseModel):
+    """Billing and shop platforms that post webhooks to retain (the ``[platforms]`` section of ``retain.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stripe: StripeSettings = Field(default_factory=StripeSettings, description="Stripe webhooks.")
+    shopify: ShopifySettings = Field(default_factory=ShopifySettings, description="Shopify webhooks.")
+
+
 class Settings(BaseSettings):
     """Every setting of a retain workspace.
 
@@ -417,6 +476,8 @@ class Settings(BaseSettings):
         Retries, back-off, leases and batch size of ``retain worker``.
     automation : AutomationSettings
         Pressure rules (frequency cap, quiet hours), link signing and the default time zone of playbooks.
+    platforms : PlatformsSettings
+        Secrets that check the webhooks of Stripe and Shopify.
     """
 
     model_config = SettingsConfigDict(
@@ -491,6 +552,10 @@ class Settings(BaseSettings):
     service: ServiceSettings = Field(
         default_factory=ServiceSettings,
         description="How `retain serve` runs: address, port, processes and dashboard sessions.",
+    )
+    platforms: PlatformsSettings = Field(
+        default_factory=PlatformsSettings,
+        description="Webhooks of billing and shop platforms: the secrets that prove a delivery comes from them.",
     )
 
     @field_validator("channels")
@@ -654,7 +719,7 @@ def _without_tag(loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str
     return loc, None
 
 
-_SECRET_KEYS = frozenset({"password", "secret"})
+_SECRET_KEYS = frozenset({"password", "secret", "signing_secret", "endpoint_secret", "api_secret"})
 
 
 def _shown(loc: tuple[str | int, ...], value: Any) -> str | None:

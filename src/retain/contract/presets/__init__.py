@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from retain.contract.presets.base import Preset, PresetName
 from retain.contract.presets.online_retail_ii import OnlineRetailII
+from retain.contract.presets.shopify_orders import ShopifyOrders
+from retain.contract.presets.stripe_invoices import StripeInvoices
+from retain.contract.presets.stripe_subscriptions import StripeSubscriptions
 from retain.contract.tables import TableName
 from retain.errors import InputError
 
 __all__ = ["Preset", "PresetName", "get_preset"]
 
-_PRESETS: dict[PresetName, Preset] = {p.name: p for p in (OnlineRetailII(),)}
+_PRESETS: dict[PresetName, Preset] = {
+    p.name: p for p in (OnlineRetailII(), StripeSubscriptions(), StripeInvoices(), ShopifyOrders())
+}
 
 
 def get_preset(name: str, table: TableName | str) -> Preset:

@@ -14,6 +14,9 @@ __all__ = ["Preset", "PresetName"]
 
 class PresetName(StrEnum):
     ONLINE_RETAIL_II = "online-retail-ii"
+    STRIPE_SUBSCRIPTIONS = "stripe-subscriptions"
+    STRIPE_INVOICES = "stripe-invoices"
+    SHOPIFY_ORDERS = "shopify-orders"
 
 
 class Preset(Protocol):
