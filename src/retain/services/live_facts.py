@@ -51,6 +51,7 @@ from retain.state.inbox import (
     claimed_facts,
     insert_facts,
     mark_flushed,
+    pending_counts,
     pending_summary,
     release_claims,
     settle_claims,
@@ -73,6 +74,7 @@ __all__ = [
     "accept_facts",
     "flush_and_fire",
     "flush_inbox",
+    "pending_facts",
 ]
 
 MAX_FACTS_PER_CALL = 10_000
@@ -200,6 +202,12 @@ def accept_facts(
         status = FactStatus.ACCEPTED if new else FactStatus.DUPLICATE
         outcomes[index] = FactOutcome(index, status, key={k: _key_text(v) for k, v in key.items()})
     return AcceptResult(str(spec.name), tuple(outcomes[i] for i in range(len(rows))))
+
+
+def pending_facts(ws: Workspace) -> dict[str, int]:
+    """Table → facts waiting in the inbox for a flush (what a server compares with ``[inbox] flush_rows``)."""
+    with ws.connect() as connection:
+        return pending_counts(connection)
 
 
 @dataclass(frozen=True)
