@@ -5,7 +5,7 @@ The live side posts the facts the way an HTTP client would — typed JSON values
 in several calls, with repeated posts. Both sides first receive an *earlier version* of the subscription periods
 that ended (still running then): a file ingested first, or facts posted and flushed first. The final version comes
 later and must replace it on both sides alike. The lake tables must be identical; the marts too, up to the last bits
-of parallel float sums (see ``_assert_same_mart``).
+of parallel float sums (see ``mart_compare``).
 A fifth of the events carry no id on both sides, so their derived ids must agree too.
 """
 
@@ -16,9 +16,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pytest
+from mart_compare import assert_same_marts
 
 from retain.clock import FixedClock
 from retain.contract.tables import TABLES
@@ -80,24 +80,6 @@ def _lake(ws: Workspace, name: str) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in spec.key])
 
 
-def _assert_same_mart(name: str, live: pa.Table, batch: pa.Table) -> None:
-    """Equal schema, rows and values; floating-point columns to 1e-12 relative.
-
-    Exact equality of floats is not what ``refresh`` gives even for one workspace: DuckDB sums in parallel, so
-    ``mrr_summary`` of the same facts refreshed twice differs in the last bits (837.15 vs 837.1500000000001, found
-    while writing this test). Every other column must be identical, and NaN/null where the other side has them.
-    """
-    assert live.schema == batch.schema and live.num_rows == batch.num_rows, name
-    for column in live.column_names:
-        x, y = live.column(column), batch.column(column)
-        if pa.types.is_floating(x.type):
-            xs, ys = x.to_numpy(zero_copy_only=False), y.to_numpy(zero_copy_only=False)
-            assert np.array_equal(np.isnan(xs), np.isnan(ys)), (name, column)
-            assert np.allclose(xs, ys, rtol=1e-12, atol=0, equal_nan=True), (name, column)
-        else:
-            assert x.equals(y), (name, column)
-
-
 @pytest.mark.slow
 def test_facts_posted_live_and_ingested_from_files_give_identical_marts(tmp_path):
     tables = _company(tmp_path / "synth")
@@ -144,7 +126,5 @@ def test_facts_posted_live_and_ingested_from_files_give_identical_marts(tmp_path
     live_snapshot, batch_snapshot = refresh(live), refresh(batch)
     a, b = current_snapshot(live), current_snapshot(batch)
     assert a is not None and b is not None
-    assert a.as_of == b.as_of == live_snapshot.as_of == batch_snapshot.as_of
-    assert a.marts == b.marts and len(a.marts) >= 10
-    for name in a.marts:
-        _assert_same_mart(name, a.read(name), b.read(name))
+    assert a.as_of == live_snapshot.as_of == batch_snapshot.as_of
+    assert_same_marts(a, b, at_least=10)
