@@ -125,9 +125,8 @@ def test_unknown_key_in_toml_lists_valid_keys(tmp_path):
     with pytest.raises(ConfigError) as info:
         Settings.load(tmp_path)
     assert f"{path}: key 'activity_window_day' is not a setting" in str(info.value)
-    assert "valid keys: database_url, engine, activity_window_days, keep_snapshots, segments, ingest, health" in str(
-        info.value
-    )
+    valid = "valid keys: database_url, engine, activity_window_days, keep_snapshots, segments, ingest, inbox, health"
+    assert valid in str(info.value)
 
 
 def test_invalid_toml_syntax_names_the_file(tmp_path):
@@ -164,6 +163,7 @@ def test_default_toml_lists_every_setting_with_its_default(tmp_path):
         "keep_snapshots": 5,
         "segments": {},
         "ingest": {"chunk_rows": 250_000},
+        "inbox": {"flush_seconds": 10.0, "flush_rows": 1000},
         "health": {
             "weights": {
                 "engagement": 0.3,

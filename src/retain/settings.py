@@ -44,6 +44,7 @@ __all__ = [
     "FileChannel",
     "HealthComponent",
     "HealthSettings",
+    "InboxSettings",
     "IngestSettings",
     "PlatformsSettings",
     "ServiceSettings",
@@ -73,6 +74,22 @@ class IngestSettings(BaseModel):
         default=250_000,
         gt=0,
         description="Rows read and validated per chunk; lower it to bound memory on large files.",
+    )
+
+
+class InboxSettings(BaseModel):
+    """When live facts leave the inbox for the lake (the ``[inbox]`` section of ``retain.toml``).
+
+    The server flushes when either threshold is reached; ``retain flush`` flushes at once.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    flush_seconds: float = Field(
+        default=10.0, gt=0, description="The server flushes the inbox into the lake at least this often (seconds)."
+    )
+    flush_rows: int = Field(
+        default=1000, gt=0, description="The server flushes as soon as this many facts are waiting in the inbox."
     )
 
 
@@ -468,6 +485,8 @@ class Settings(BaseSettings):
         ``{"big_spenders_gone_quiet": "days_since_last_order > 30 AND total_revenue >= 500"}``.
     ingest : IngestSettings
         Ingest options.
+    inbox : InboxSettings
+        When the server flushes live facts from the inbox into the lake.
     health : HealthSettings
         Health score weights and bands.
     channels : dict of str to ChannelSettings
@@ -513,6 +532,10 @@ class Settings(BaseSettings):
         examples=[{"big_spenders_gone_quiet": "days_since_last_order > 30 AND total_revenue >= 500"}],
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Options of `retain ingest`.")
+    inbox: InboxSettings = Field(
+        default_factory=InboxSettings,
+        description="Live facts (posted to the API) wait in the inbox until a flush writes them into the lake.",
+    )
     health: HealthSettings = Field(
         default_factory=HealthSettings, description="Health score: component weights and green/yellow/red bands."
     )

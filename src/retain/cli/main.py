@@ -11,6 +11,7 @@ from retain.cli.analytics_cmds import cohorts, customer, metrics, refresh_cmd, r
 from retain.cli.bench_cmd import bench_app
 from retain.cli.changes_cmd import changes
 from retain.cli.demo_cmd import demo
+from retain.cli.flush_cmd import flush
 from retain.cli.ingest_cmd import ingest
 from retain.cli.init_cmd import init, status
 from retain.cli.model_cmds import at_risk, model_app
@@ -62,6 +63,7 @@ for name, command in (
     ("status", status),
     ("schema", schema),
     ("ingest", ingest),
+    ("flush", flush),
     ("synth", synth),
     ("refresh", refresh_cmd),
     ("metrics", metrics),

@@ -30,6 +30,7 @@ class RejectReason(StrEnum):
     BAD_ENCODING = "bad_encoding"
     MISSING_CUSTOMER = "missing_customer"
     DUPLICATE_LINE = "duplicate_line"
+    UNKNOWN_COLUMN = "unknown_column"
 
     @property
     def explanation(self) -> str:
@@ -65,4 +66,5 @@ _EXPLANATIONS = {
     ),
     RejectReason.MISSING_CUSTOMER: "the line has no customer id",
     RejectReason.DUPLICATE_LINE: "exact duplicate of an earlier line; kept once",
+    RejectReason.UNKNOWN_COLUMN: "not a column of the table",
 }

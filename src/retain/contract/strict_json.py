@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["MAX_JSON_DEPTH", "JsonRejected", "is_json_object", "loads_strict"]
+__all__ = ["MAX_JSON_DEPTH", "JsonRejected", "is_json_object", "loads_strict", "value_text"]
 
 MAX_JSON_DEPTH = 32
 """Most levels of objects and arrays inside each other (``{"a": [1]}`` has 2); real data needs a handful."""
@@ -99,3 +99,16 @@ def is_json_object(text: str | None) -> bool:
         return isinstance(loads_strict(text), dict)
     except JsonRejected:
         return False
+
+
+def value_text(value: object) -> str | None:
+    """A JSON value as the text a file holds for it: objects and arrays as JSON (keys sorted), the rest as ``str``.
+
+    JSON Lines ingest and facts posted to the API both go through this, so the same object gives the same text
+    (and so the same validated value and derived event id) on either path.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)

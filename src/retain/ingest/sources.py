@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -24,7 +23,7 @@ import pyarrow.parquet as pq
 
 from retain.contract.chunks import SourceChunk
 from retain.contract.reasons import RejectReason
-from retain.contract.strict_json import JsonRejected, loads_strict
+from retain.contract.strict_json import JsonRejected, loads_strict, value_text
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table, row_rejects
 from retain.errors import InputError
 from retain.ingest.utf8_guard import Utf8Guard, binary_as_text, shown, split_bad_encoding
@@ -247,14 +246,6 @@ class ParquetSource(_NumberedBatches):
         return self._file.iter_batches(batch_size=chunk_rows)
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return str(value)
-
-
 class JsonLinesSource:
     """One JSON object per line; a line that is not a JSON object is rejected with its line number.
 
@@ -324,7 +315,7 @@ class JsonLinesSource:
     def _chunk(
         self, records: list[dict], rows: list[int], bad: list[tuple[int, str, RejectReason, str]]
     ) -> SourceChunk:
-        table = pa.table({c: pa.array([_text(r.get(c)) for r in records], pa.string()) for c in self.columns})
+        table = pa.table({c: pa.array([value_text(r.get(c)) for r in records], pa.string()) for c in self.columns})
         return SourceChunk(table, np.array(rows, dtype=np.int64), _line_rejects(bad), len(bad))
 
 

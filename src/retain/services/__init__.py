@@ -18,6 +18,8 @@ service            use case
 ``playbooks``      install the built-in playbooks, list and validate the workspace's (``services.playbooks``)
 ``deliver_once``   deliver the due outbox messages once; ``run_worker`` keeps doing it (``services.delivery``)
 ``results``        treatment against holdout per playbook (``services.playbook_results.playbook_results``)
+``accept_facts``   validate facts posted live into the inbox; ``flush_inbox`` / ``flush_and_fire`` move them
+                   into the lake (and run event playbooks) (``services.live_facts``)
 =================  ==============================================================================
 """
 
