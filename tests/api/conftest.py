@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,10 @@ from fastapi.testclient import TestClient
 
 from retain.api import create_app
 from retain.workspace import Workspace
+
+_INGEST_TESTS = str(Path(__file__).resolve().parents[1] / "ingest")  # the platforms' payload builders
+if _INGEST_TESTS not in sys.path:
+    sys.path.insert(0, _INGEST_TESTS)
 
 
 class SteppingClock:

@@ -20,6 +20,7 @@ from retain.clock import FixedClock
 from retain.errors import ConfigError
 from retain.ingest.platforms import PlatformError, sign_stripe
 from retain.services import metrics, refresh
+from retain.services.live_facts import flush_inbox
 from retain.services.webhook_lookups import latest_period
 from retain.services.webhooks import WebhookStatus, receive_shopify, receive_stripe
 from retain.state.tables import fact_inbox, webhook_events
@@ -49,6 +50,8 @@ def _deliver(ws: Workspace, event: dict, *, delay: int = 2, secret: str = STRIPE
 
 
 def _rows(ws: Workspace, table: str) -> list[dict]:
+    """The lake's rows of ``table`` once the inbox the webhooks write to is flushed."""
+    flush_inbox(ws)
     if not ws.lake.batch_files(table):
         return []
     return ws.backend.to_pyarrow(ws.table(table)).to_pylist()

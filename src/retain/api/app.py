@@ -6,11 +6,15 @@ Routes are thin: they parse the request, call one service and shape its answer. 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from retain import __version__
-from retain.api import routes_health
+from retain.api import routes_facts, routes_health, routes_webhooks
 from retain.api.errors import install_error_handlers
+from retain.api.flusher import Flusher
 from retain.clock import Clock
 from retain.settings import Settings
 from retain.workspace import Workspace
@@ -20,9 +24,24 @@ __all__ = ["create_app"]
 OPENAPI_URL = "/v1/openapi.json"
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
-    """The API (and dashboard) of the workspace ``settings`` describe; its state database is migrated first."""
+def create_app(settings: Settings, *, clock: Clock | None = None, flush: bool = True) -> FastAPI:
+    """The API (and dashboard) of the workspace ``settings`` describe; its state database is migrated first.
+
+    With ``flush``, the server flushes the live facts inbox into the lake itself (:class:`~retain.api.flusher.
+    Flusher`) while it runs.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.flusher = Flusher(settings, clock=clock).start() if flush else None
+        try:
+            yield
+        finally:
+            if app.state.flusher is not None:
+                app.state.flusher.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="retain",
         version=__version__,
         description="Customer retention and churn: analytics, risk, playbooks and their measured effect.",
@@ -33,4 +52,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.workspace = Workspace.from_settings(settings, clock=clock)
     install_error_handlers(app)
     app.include_router(routes_health.router)
+    app.include_router(routes_facts.router)
+    app.include_router(routes_webhooks.router)
     return app

@@ -22,10 +22,12 @@ from retain.errors import (
     RetainError,
     StateDatabaseError,
 )
+from retain.ingest.platforms import PlatformError
 
 __all__ = ["ApiError", "error_body", "install_error_handlers", "status_of"]
 
 _STATUS: tuple[tuple[type[RetainError], int], ...] = (
+    (PlatformError, 400),  # a platform's delivery refused (signature, replay, payload): the platform retries
     (NoDataError, 409),  # the request is fine; the workspace has nothing to answer it with yet
     (InputError, 422),
     (NotFoundError, 404),

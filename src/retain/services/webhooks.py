@@ -10,11 +10,9 @@ harmless, whereas the other order could lose the event.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -27,6 +25,7 @@ from retain.ingest.platforms import (
     verify_shopify,
     verify_stripe,
 )
+from retain.services.live_facts import accept_facts
 from retain.services.webhook_lookups import known_order, latest_period
 from retain.state.tables import webhook_events
 from retain.workspace import Workspace
@@ -55,7 +54,7 @@ class WebhookResult:
     rows: dict[str, int] = field(default_factory=dict)
     """Rows accepted per table."""
     rejected: dict[str, int] = field(default_factory=dict)
-    """Rows the contract rejected per table (in the batch's rejects file)."""
+    """Rows the contract rejected per table."""
     note: str = ""
 
 
@@ -97,16 +96,10 @@ def _record(ws: Workspace, platform: Platform, event_id: str, event_type: str) -
 
 
 def _store(ws: Workspace, table: str, rows: list[dict], source: str) -> tuple[int, int]:
-    """Add ``rows`` to ``table``; (accepted, rejected).
-
-    Until the live-facts inbox lands this ingests them as a JSON Lines batch; at merge it becomes
-    ``services.live_facts.accept_facts(ws, table, rows, source=source)``.
-    """
-    with tempfile.TemporaryDirectory(prefix=f"retain-{source}-") as folder:
-        path = Path(folder) / f"{source}-{table}.jsonl"
-        path.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows), encoding="utf-8")
-        result = ws.ingest(table, path)
-    return result.rows_accepted, result.rows_rejected
+    """Add ``rows`` to ``table`` through the live-facts inbox (flushed into the lake like API posts); (accepted,
+    rejected). A row already in the inbox with the same values counts as accepted: the delivery's fact is there."""
+    result = accept_facts(ws, table, rows, source=source)
+    return result.accepted + result.duplicates, result.rejected
 
 
 def _apply(
