@@ -55,6 +55,10 @@ class Facts:
     def table(self, name: TableName | str) -> ibis.Table | None:
         return self.tables.get(str(name))
 
+    def has_system_table(self, name: SystemTableName | str) -> bool:
+        """Whether the system-written fact table holds a batch in this view (a playbook run wrote one)."""
+        return bool(self.view.batch_files(SystemTableName(name)))
+
     def system_table(self, name: SystemTableName | str) -> ibis.Table:
         """A system-written fact table (what playbooks did) in this view; empty, with its columns, when none."""
         return read_table(self.backend, self.view, SystemTableName(name))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import ibis
 import ibis.expr.datatypes as dt
 
-from retain.contract import TABLES, ColumnType, TableName
+from retain.contract import ColumnType, TableName
+from retain.contract.system_tables import SystemTableName, fact_spec
 from retain.errors import InputError
 
 __all__ = ["require_columns"]
 
 
-def require_columns(table: ibis.Table, name: TableName, columns: tuple[str, ...]) -> None:
-    """Raise ``InputError`` unless ``table`` has ``columns`` of canonical table ``name`` with usable types.
+def require_columns(table: ibis.Table, name: TableName | SystemTableName, columns: tuple[str, ...]) -> None:
+    """Raise ``InputError`` unless ``table`` has ``columns`` of fact table ``name`` (canonical or system-written)
+    with usable types.
 
     Timestamps must already be timestamps (not strings): metrics compare instants, and comparing strings would
     silently give wrong answers.
@@ -22,7 +24,7 @@ def require_columns(table: ibis.Table, name: TableName, columns: tuple[str, ...]
             f"Expected the {name} table as an Ibis table, got {type(table).__name__}. "
             "Wrap data with ibis.memtable(...) or read it through a backend."
         )
-    spec = TABLES[name]
+    spec = fact_spec(str(name))
     schema = table.schema()
     missing = [c for c in columns if c not in schema]
     if missing:

@@ -21,7 +21,15 @@ kind                        rows
 ``ticket_opened`` /         at ``opened_at`` and at ``resolved_at``.
 ``ticket_resolved``
 ``survey``                  one per feedback answer: ``nps 9``, ``csat 4``, ``exit``.
+``playbook_enrolled``       one per enrolment of the ``playbook_enrolments`` system table, at ``enrolled_at``:
+                            ``Enrolled in wake_up (holdout arm)``; details: trigger key and playbook version.
+``message``                 one per step of the ``playbook_messages`` system table, at ``decided_at``:
+                            ``wake_up step 0: email queued`` (``done``, ``held out, not sent``, ``suppressed``,
+                            ``skipped``, ``failed``); details: the reason, when there is one.
 =========================== ============================================================================
+
+The two playbook kinds say what retain decided, not what a channel delivered: a queued email went to the outbox,
+and a holdout customer's step is shown held out — the customer was sent nothing.
 
 A period *continues* the previous period of its subscription (by ``started_at``) when it starts exactly when
 that one ended. ``details`` is ``key=value`` text of the remaining facts (nulls left out). Rows are sorted by
@@ -39,8 +47,9 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from retain.analytics._inputs import require_columns
-from retain.analytics.customers import check_tables, customer_dimension, facts_at
+from retain.analytics.customers import check_tables, customer_dimension, facts_at, instant_literal
 from retain.contract import TableName
+from retain.contract.system_tables import SystemTableName
 from retain.errors import InputError
 
 __all__ = ["TIMELINE_COLUMNS", "TimelineKind", "customer_timeline"]
@@ -70,6 +79,19 @@ class TimelineKind(StrEnum):
     TICKET_OPENED = "ticket_opened"
     TICKET_RESOLVED = "ticket_resolved"
     SURVEY = "survey"
+    PLAYBOOK_ENROLLED = "playbook_enrolled"
+    MESSAGE = "message"
+
+
+_STEP_OUTCOMES = {
+    "enqueued": "queued",
+    "done": "done",
+    "held_out": "held out, not sent",
+    "suppressed": "suppressed",
+    "skipped": "skipped",
+    "failed": "failed",
+}
+"""Step status of ``playbook_messages`` → how the timeline words it (an unknown status is shown as stored)."""
 
 
 def _text(value: ibis.Value) -> ibis.Value:
@@ -222,11 +244,47 @@ def _feedback(f: ibis.Table) -> ibis.Table:
     return _rows(f, at=f.responded_at, kind=TimelineKind.SURVEY, summary=summary, details=details)
 
 
+def _enrolments(e: ibis.Table) -> ibis.Table:
+    name = SystemTableName.PLAYBOOK_ENROLMENTS
+    require_columns(e, name, ("playbook", "playbook_version", "trigger_key", "arm", "enrolled_at"))
+    summary = "Enrolled in " + e.playbook + " (" + e.arm + " arm)"
+    details = _details(trigger_key=e.trigger_key, version=e.playbook_version)
+    return _rows(e, at=e.enrolled_at, kind=TimelineKind.PLAYBOOK_ENROLLED, summary=summary, details=details)
+
+
+def _messages(m: ibis.Table) -> ibis.Table:
+    name = SystemTableName.PLAYBOOK_MESSAGES
+    require_columns(m, name, ("playbook", "step", "action", "status", "reason", "decided_at"))
+    outcome = ibis.cases(*[(m.status == status, words) for status, words in _STEP_OUTCOMES.items()], else_=m.status)
+    summary = m.playbook + " step " + _text(m.step) + ": " + m.action + " " + outcome
+    return _rows(m, at=m.decided_at, kind=TimelineKind.MESSAGE, summary=summary, details=_details(reason=m.reason))
+
+
+def _playbook_parts(
+    customer_id: str,
+    until: date | datetime | None,
+    enrolments: ibis.Table | None,
+    messages: ibis.Table | None,
+) -> list[ibis.Table]:
+    parts = []
+    for table, time_column, make in ((enrolments, "enrolled_at", _enrolments), (messages, "decided_at", _messages)):
+        if table is None:
+            continue
+        mine = table.filter(table.customer_id == customer_id)
+        if until is not None:
+            mine = mine.filter(mine[time_column] <= instant_literal(until))
+        parts.append(make(mine))
+    return parts
+
+
 def customer_timeline(
     tables: Mapping[str, ibis.Table],
     customer_id: str,
     *,
     as_of: date | datetime | None = None,
+    enrolments: ibis.Table | None = None,
+    messages: ibis.Table | None = None,
+    playbooks_until: date | datetime | None = None,
 ) -> ibis.Table:
     """Chronological rows of everything known about one customer.
 
@@ -238,6 +296,12 @@ def customer_timeline(
         The customer.
     as_of
         When given, only what was known at that instant (a date means midnight UTC); ``None`` shows everything.
+    enrolments, messages
+        The ``playbook_enrolments`` and ``playbook_messages`` system tables, when the lake has them: what
+        retain's playbooks did with the customer.
+    playbooks_until
+        Show the playbook rows up to this instant instead of ``as_of``: the 360 describes the data at its
+        snapshot's ``as_of`` (just after the latest fact) and what retain did until now, which is usually later.
 
     Returns
     -------
@@ -272,6 +336,8 @@ def customer_timeline(
         parts += _tickets(mine[TableName.TICKETS])
     if TableName.FEEDBACK in mine:
         parts.append(_feedback(mine[TableName.FEEDBACK]))
+    until = playbooks_until if playbooks_until is not None else as_of
+    parts += _playbook_parts(customer_id, until, enrolments, messages)
     u = ibis.union(*parts)
     rank = u.kind.cases(*[(k.value, i) for i, k in enumerate(TimelineKind)], else_=len(TimelineKind))
     # Null flags first: engines disagree on where nulls sort (DuckDB last, Spark first).

@@ -342,15 +342,20 @@ def report(
 ) -> None:
     """Write one self-contained HTML report (charts need no network) from the current snapshot.
 
+    Beside the analytics: a chart per playbook with enrolments, treatment against holdout on its goal, measured
+    at the snapshot's as-of (`retain playbook results` at the same moment gives the same numbers).
+
     Examples:
       retain report -w shop
       retain report -w shop --out /tmp/retention.html
     """
     from retain.report import write_report
+    from retain.services.playbook_results import playbook_results
 
     ws = _open(workspace)
     snapshot = services.require_snapshot(ws)
-    written = write_report(snapshot, out if out is not None else ws.path / "report.html")
+    results = playbook_results(ws, as_of=snapshot.as_of)  # measured at the moment the rest of the report shows
+    written = write_report(snapshot, out if out is not None else ws.path / "report.html", playbooks=results)
     console.print(
         f"Report written to [bold]{safe_markup(written)}[/] ({written.stat().st_size / 1e6:.1f} MB, "
         f"snapshot {snapshot.id}).",

@@ -99,8 +99,11 @@ def _refresh(ctx: DemoContext) -> None:
 
 def _report(ctx: DemoContext) -> None:
     from retain.report import write_report
+    from retain.services.playbook_results import playbook_results
 
-    out = write_report(services.require_snapshot(ctx.workspace), ctx.workspace.path / "report.html")
+    snapshot = services.require_snapshot(ctx.workspace)
+    results = playbook_results(ctx.workspace, as_of=snapshot.as_of)
+    out = write_report(snapshot, ctx.workspace.path / "report.html", playbooks=results)
     console.print(f"Report: [bold]{safe_markup(out)}[/] (one self-contained HTML file; open it in a browser).")
 
 

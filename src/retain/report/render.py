@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from retain import __version__
 from retain.errors import InputError
 from retain.report.figures import FIGURES
+from retain.report.figures_playbooks import playbook_section
 from retain.report.figures_risk import top_at_risk
 from retain.report.tiles import headline_tiles
 from retain.services import Snapshot
+from retain.services.playbook_results import PlaybookResult
 
-__all__ = ["ChartHtml", "render_report", "write_report"]
+__all__ = ["ChartHtml", "PlaybookHtml", "render_report", "write_report"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _NOTES = {
@@ -47,14 +51,52 @@ class ChartHtml:
     note: str | None
 
 
+@dataclass(frozen=True)
+class PlaybookHtml:
+    """One playbook of the Playbooks section: its chart (``None`` before a goal window ended) and its table."""
+
+    playbook: str
+    html: str | None
+    facts: list[tuple[str, str]]
+    summary: str
+
+
+def _chart_html(figure: go.Figure, chart_id: str) -> str:
+    return pio.to_html(
+        figure,
+        include_plotlyjs=False,  # the bundle is inlined once in the page head
+        full_html=False,
+        div_id=f"chart-{chart_id}",
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def _playbooks(results: Sequence[PlaybookResult]) -> list[PlaybookHtml]:
+    out = []
+    for result in results:
+        section = playbook_section(result)
+        html = None if section.figure is None else _chart_html(section.figure, f"playbook-{result.playbook}")
+        out.append(PlaybookHtml(result.playbook, html, section.facts, section.summary))
+    return out
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"])
     )
 
 
-def render_report(snapshot: Snapshot, *, title: str = "Customer retention report") -> str:
-    """The report of ``snapshot`` as one self-contained HTML document (a string)."""
+def render_report(
+    snapshot: Snapshot,
+    *,
+    playbooks: Sequence[PlaybookResult] = (),
+    title: str = "Customer retention report",
+) -> str:
+    """The report of ``snapshot`` as one self-contained HTML document (a string).
+
+    ``playbooks`` are the measured effects to chart, one chart per playbook (the report command passes
+    ``playbook_results(ws, as_of=snapshot.as_of)``); without any, the Playbooks section says there are none yet.
+    """
     charts, missing = [], []
     at_risk = top_at_risk(snapshot, _TOP_AT_RISK)
     for chart_id, make in FIGURES.items():
@@ -63,13 +105,7 @@ def render_report(snapshot: Snapshot, *, title: str = "Customer retention report
             if at_risk is not None or chart_id not in _RISK_CHARTS:
                 missing.append(chart_id.replace("-", " "))
             continue
-        html = pio.to_html(
-            figure,
-            include_plotlyjs=False,  # the bundle is inlined once in the page head
-            full_html=False,
-            div_id=f"chart-{chart_id}",
-            config={"displaylogo": False, "responsive": True},
-        )
+        html = _chart_html(figure, chart_id)
         charts.append(ChartHtml(chart_id, figure.layout.title.text or chart_id, html, _NOTES.get(chart_id)))
     manifest = snapshot.manifest
     return (
@@ -87,12 +123,20 @@ def render_report(snapshot: Snapshot, *, title: str = "Customer retention report
             charts=charts,
             missing=missing,
             at_risk=at_risk,
+            playbooks=_playbooks(playbooks),
         )
     )
 
 
-def write_report(snapshot: Snapshot, out: str | os.PathLike[str], *, title: str = "Customer retention report") -> Path:
-    """Write the report of ``snapshot`` to ``out`` (atomically: temporary file, then rename) and return its path.
+def write_report(
+    snapshot: Snapshot,
+    out: str | os.PathLike[str],
+    *,
+    playbooks: Sequence[PlaybookResult] = (),
+    title: str = "Customer retention report",
+) -> Path:
+    """Write the report of ``snapshot`` (and the ``playbooks`` results) to ``out`` (atomically: temporary file,
+    then rename) and return its path.
 
     Raises
     ------
@@ -114,6 +158,6 @@ def write_report(snapshot: Snapshot, out: str | os.PathLike[str], *, title: str 
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(f".{out.name}.tmp")
-    temp.write_text(render_report(snapshot, title=title), encoding="utf-8")
+    temp.write_text(render_report(snapshot, playbooks=playbooks, title=title), encoding="utf-8")
     os.replace(temp, out)
     return out

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import ibis
+
 from retain.analytics.timeline import customer_timeline
+from retain.contract.system_tables import SystemTableName
 from retain.errors import NotFoundError, RetainError
 from retain.facts import Facts
 from retain.marts.snapshot import Snapshot
@@ -38,7 +41,10 @@ def customer_360(ws: Workspace, customer_id: str) -> Customer360:
     """The 360 of ``customer_id``: their profile in the current snapshot and the facts behind it.
 
     The profile comes from the state database (the current snapshot's row); the timeline is computed from exactly
-    the lake batches that snapshot was computed from, up to its ``as_of``, so the two always agree.
+    the lake batches that snapshot was computed from, up to its ``as_of``, so the two always agree. What the
+    playbooks did (their enrolments and steps) is read from the lake as it is now, up to the workspace clock's
+    now: a playbook run follows the refresh whose profiles it read, usually later than the snapshot's ``as_of``
+    (just after the latest fact), and what it did belongs in this timeline.
 
     Raises
     ------
@@ -56,11 +62,26 @@ def customer_360(ws: Workspace, customer_id: str) -> Customer360:
             "after it."
         )
     facts = Facts(ws.backend, snapshot.lake_view(ws.lake.root))
-    timeline = facts.backend.to_pyarrow(customer_timeline(facts.tables, customer_id, as_of=snapshot.as_of))
+    lake_now = ws.facts()
+    timeline = facts.backend.to_pyarrow(
+        customer_timeline(
+            facts.tables,
+            customer_id,
+            as_of=snapshot.as_of,
+            enrolments=_written(lake_now, SystemTableName.PLAYBOOK_ENROLMENTS),
+            messages=_written(lake_now, SystemTableName.PLAYBOOK_MESSAGES),
+            playbooks_until=ws.clock.now(),
+        )
+    )
     profile = dict(stored.profile)
     if profile.get("p_churn") is not None and profile.get("reasons") is None:
         profile.update(_reasons_now(ws, facts, snapshot, customer_id))
     return Customer360(customer_id, snapshot.id, snapshot.as_of, profile, stored.segments, timeline.to_pylist())
+
+
+def _written(facts: Facts, name: SystemTableName) -> ibis.Table | None:
+    """A system table the playbooks wrote, ``None`` when they wrote none (the timeline then leaves it out)."""
+    return facts.system_table(name) if facts.has_system_table(name) else None
 
 
 def _reasons_now(ws: Workspace, facts: Facts, snapshot: Snapshot, customer_id: str) -> dict[str, Any]:
