@@ -10,9 +10,10 @@ from fastapi import FastAPI
 
 from retain import __version__
 from retain.api import routes_health
-from retain.api.errors import install_error_handlers
+from retain.api.errors import install_error_handlers, status_of
 from retain.clock import Clock
 from retain.settings import Settings
+from retain.web import install_dashboard
 from retain.workspace import Workspace
 
 __all__ = ["create_app"]
@@ -33,4 +34,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.workspace = Workspace.from_settings(settings, clock=clock)
     install_error_handlers(app)
     app.include_router(routes_health.router)
+    install_dashboard(app, error_status=status_of)
     return app
