@@ -19,7 +19,7 @@ from _ci import missing
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 
-from scoring_builders import build_workspace  # noqa: E402
+from scoring_builders import build_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 WRITER = ("alice", "alice-password-123")

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import WRITER
 from pixels import assert_not_blank
+
+from conftest import WRITER
 
 PAGES = {
     "/dashboard/": ("Overview", ["kpi-trends", "mrr-movements"]),
