@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from dashboard_users import READER, WRITER
 
 from _ci import missing
 
@@ -22,8 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 from scoring_builders import build_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
-WRITER = ("alice", "alice-password-123")
-READER = ("rob", "rob-password-12345")
 TOML = """
 [channels.email]
 kind = "smtp"

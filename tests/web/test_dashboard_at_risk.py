@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli_json import retain_json
-
-from conftest import WRITER
+from dashboard_users import WRITER
 
 MIN_RISK = 5  # percent
 

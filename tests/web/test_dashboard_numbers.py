@@ -7,8 +7,7 @@ import json
 
 import pytest
 from cli_json import retain_json
-
-from conftest import WRITER
+from dashboard_users import WRITER
 
 # How the CLI prints each KPI (written out here, not taken from retain's code): rates with one decimal and a %,
 # money without decimals, NPS with one decimal.

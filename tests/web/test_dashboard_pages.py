@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from dashboard_users import WRITER
 from pixels import assert_not_blank
-
-from conftest import WRITER
 
 PAGES = {
     "/dashboard/": ("Overview", ["kpi-trends", "mrr-movements"]),
@@ -72,3 +71,20 @@ def test_plotly_js_is_the_plotly_package_bundle(visit):
     assert served.status == 200 and served.headers["content-type"].startswith("text/javascript")
     assert served.text() == get_plotlyjs()
     assert visit.page.request.get(visit.base + "/dashboard/static/retain.toml").status == 404
+
+
+def test_an_unknown_customer_is_a_404_page_saying_so(visit):
+    visit.sign_in(*WRITER)
+    response = visit.open("/dashboard/customers/NOPE-1")
+    assert response.status == 404
+    assert visit.page.inner_text(".message").startswith("No customer 'NOPE-1' in the analytics snapshot")
+    assert visit.page.title() == "Cannot show this · retain"
+
+
+def test_a_bad_filter_is_a_page_naming_the_valid_values(visit):
+    visit.sign_in(*WRITER)
+    response = visit.open("/dashboard/at-risk?segment=nope")
+    assert response.status == 422
+    assert "No segment 'nope'" in visit.page.inner_text(".message")
+    response = visit.open("/dashboard/at-risk?min_risk=150")
+    assert response.status == 422 and "min_risk" in visit.page.inner_text(".message")

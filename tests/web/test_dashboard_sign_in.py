@@ -3,7 +3,8 @@ wrong), an API key, sign-out ending the session, and pages without a session sen
 
 from __future__ import annotations
 
-from conftest import READER, WRITER
+from dashboard_users import READER, WRITER
+
 from retain.services.auth import SESSION_COOKIE
 
 

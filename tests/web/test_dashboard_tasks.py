@@ -3,7 +3,8 @@ CSRF token is refused and changes nothing."""
 
 from __future__ import annotations
 
-from conftest import READER, WRITER
+from dashboard_users import READER, WRITER
+
 from retain.services.tasks import TaskStatus, get_task, list_tasks
 from retain.workspace import Workspace
 
