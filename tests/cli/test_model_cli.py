@@ -278,7 +278,7 @@ def test_at_risk_filters_and_out_file_for_a_crm(trained, tmp_path):
 
 
 def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path):
-    from retain.cli._export import write_csv
+    from retain.display.export import write_csv
 
     buffer = io.StringIO()
     write_csv([{"name": '=HYPERLINK("http://x")', "amount": -12.5, "note": "@SUM(A1)", "ok": "Anna"}], buffer)

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 
 from retain import __version__
 from retain.api import routes_facts, routes_health, routes_webhooks
-from retain.api.errors import install_error_handlers
+from retain.api.errors import install_error_handlers, status_of
 from retain.api.flusher import Flusher
 from retain.clock import Clock
 from retain.settings import Settings
+from retain.web import install_dashboard
 from retain.workspace import Workspace
 
 __all__ = ["create_app"]
@@ -54,4 +55,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None, flush: bool = 
     app.include_router(routes_health.router)
     app.include_router(routes_facts.router)
     app.include_router(routes_webhooks.router)
+    install_dashboard(app, error_status=status_of)
     return app

@@ -15,12 +15,19 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from retain.api.errors import ApiError
-from retain.services.auth import ApiScope, Principal, WebSession, authenticate_key, csrf_matches, session_of
+from retain.services.auth import (
+    SESSION_COOKIE,
+    ApiScope,
+    Principal,
+    WebSession,
+    authenticate_key,
+    csrf_matches,
+    session_of,
+)
 from retain.workspace import Workspace
 
 __all__ = ["SESSION_COOKIE", "current_session", "require", "workspace"]
 
-SESSION_COOKIE = "retain_session"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

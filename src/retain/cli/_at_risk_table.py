@@ -19,9 +19,9 @@ from typing import Any
 
 from rich.text import Text
 
-from retain.cli._numbers import MISSING, fmt_number
 from retain.cli._safe import safe_text
 from retain.cli._tables import Col, Fitted, fit_table
+from retain.display.numbers import MISSING, fmt_number
 
 __all__ = ["AT_RISK_TABLE_COLUMNS", "DEFAULT_AT_RISK_COLUMNS", "DEFAULT_SHOP_COLUMNS", "at_risk_table", "reasons_table"]
 

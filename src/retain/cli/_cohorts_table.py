@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from retain.cli._numbers import fmt_number
 from retain.cli._tables import Col, Fitted, fit_table
+from retain.display.numbers import fmt_number
 from retain.services import CohortView
 
 __all__ = ["MILESTONES", "cohorts_table", "shown_ages"]

@@ -27,11 +27,11 @@ from retain.analytics.cohorts import CohortMeasure
 from retain.analytics.periods import Freq
 from retain.cli._cohorts_table import cohorts_table, shown_ages
 from retain.cli._common import WorkspaceOption, console, err_console, handle_errors, print_json, progress_bar
-from retain.cli._export import write_csv
 from retain.cli._metrics_table import DEFAULT_KPIS, SUBSCRIPTION_ONLY_KPIS, choose_kpis, metrics_table, shop_label
-from retain.cli._numbers import fmt_number
 from retain.cli._safe import safe_markup, safe_text
 from retain.cli._tables import Col, fit_table
+from retain.display.export import write_csv
+from retain.display.numbers import fmt_number
 from retain.workspace import Workspace
 
 __all__ = ["OutputFormat", "cohorts", "customer", "metrics", "refresh_cmd", "report", "segments"]

@@ -14,11 +14,11 @@ import typer
 
 from retain import services
 from retain.cli._common import WorkspaceOption, console, handle_errors, print_json
-from retain.cli._export import json_value
-from retain.cli._numbers import MISSING, fmt_number
 from retain.cli._safe import safe_text
 from retain.cli._tables import Col, fit_table
 from retain.cli.analytics_cmds import OutputFormat
+from retain.display.export import json_value
+from retain.display.numbers import MISSING, fmt_number
 from retain.workspace import Workspace
 
 __all__ = ["changes"]

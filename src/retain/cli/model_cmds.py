@@ -26,12 +26,12 @@ from retain.cli._at_risk_table import (
     reasons_table,
 )
 from retain.cli._common import WorkspaceOption, console, err_console, handle_errors, print_json
-from retain.cli._export import json_value, write_csv, write_json
 from retain.cli._help import RetainCommand, RetainGroup
 from retain.cli._safe import safe_markup, safe_text
 from retain.cli._tables import Col, Fitted, choose_columns, fit_table
 from retain.cli.analytics_cmds import OutputFormat
 from retain.contract.taxonomy import ReasonCode
+from retain.display.export import json_value, write_csv, write_json
 from retain.errors import InputError
 from retain.services import evaluation
 from retain.synth import SynthModel

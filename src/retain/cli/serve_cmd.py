@@ -44,7 +44,7 @@ def serve(
         int | None, typer.Option(min=1, help="Server processes (default: [service] workers; >1 needs PostgreSQL).")
     ] = None,
 ) -> None:
-    """Serve the REST API and the dashboard of a workspace (FastAPI under uvicorn).
+    """Serve the REST API and the dashboard (/dashboard/) of a workspace (FastAPI under uvicorn).
 
     The OpenAPI document is at /v1/openapi.json; every route except /health and signed customer links needs an
     API key (`retain apikey create`) or a dashboard sign-in (`retain user set`). Ctrl-C stops.

@@ -26,6 +26,7 @@ from retain.workspace import Workspace
 
 __all__ = [
     "KEY_PREFIX",
+    "SESSION_COOKIE",
     "ApiKey",
     "ApiScope",
     "NewApiKey",
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 KEY_PREFIX = "rtk_"
+SESSION_COOKIE = "retain_session"
+"""The cookie that carries a dashboard session's token (read by the API's ``require`` and the dashboard)."""
 _SCOPE_RANK = {ApiScope.READ: 0, ApiScope.WRITE: 1, ApiScope.ADMIN: 2}
 _HASHER = PasswordHasher()
 _MIN_PASSWORD = 12
