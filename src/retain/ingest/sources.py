@@ -29,7 +29,7 @@ from retain.contract.validate import REJECTS_SCHEMA, rejects_table, row_rejects
 from retain.errors import InputError
 from retain.ingest.utf8_guard import Utf8Guard, binary_as_text, shown, split_bad_encoding
 
-__all__ = ["Source", "SourceChunk", "open_source"]
+__all__ = ["SUPPORTED_SUFFIXES", "Source", "SourceChunk", "open_source"]
 
 # Arrow's streaming CSV reader reads up to 32 blocks ahead; 1 MiB blocks bound that read-ahead to ~32 MiB.
 _CSV_BLOCK_BYTES = 1 << 20
@@ -486,6 +486,8 @@ _SUFFIXES = {
 }
 
 
+SUPPORTED_SUFFIXES = tuple(sorted(_SUFFIXES))
+"""File name suffixes a source is opened by."""
 _READ_OPTIONS = {"--delimiter": "delimited text", "--sheet": "XLSX workbooks", "--skip-rows": "delimited text and XLSX"}
 
 
