@@ -65,6 +65,8 @@ def _typed_values(arr: pa.ChunkedArray) -> list:
     """
     if pa.types.is_floating(arr.type):
         return pc.if_else(pc.is_finite(arr), arr, pa.scalar(None, arr.type)).to_pylist()
+    if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):  # XLSX date cells: ISO text, not a number
+        return [None if v is None else v.isoformat() for v in arr.to_pylist()]
     for target in (pa.int64(), pa.float64()):
         try:
             values = pc.cast(arr, target)

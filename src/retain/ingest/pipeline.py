@@ -161,7 +161,9 @@ def ingest(
     options = options or IngestOptions()
     clock = clock or SystemClock()
     spec = fact_spec(table)  # a canonical table, or a system table the playbook runner writes
-    src = open_source(source, delimiter=options.delimiter, sheet=options.sheet, skip_rows=options.skip_rows)
+    src = open_source(
+        source, delimiter=options.delimiter, sheet=options.sheet, skip_rows=options.skip_rows, formats=options.formats
+    )
     counter = _RowCounter(src, options.chunk_rows)
     chunks, plan = _canonical_chunks(spec, src, options, counter)
     fingerprint = _fingerprint(spec, src, options, plan)

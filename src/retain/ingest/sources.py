@@ -23,6 +23,7 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from retain.contract.chunks import SourceChunk
+from retain.contract.formats import DEFAULT_FORMATS, DecimalSeparator, ValueFormats
 from retain.contract.reasons import RejectReason
 from retain.contract.strict_json import JsonRejected, loads_strict, value_text
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table, row_rejects
@@ -372,13 +373,15 @@ class XlsxSource:
     """One worksheet of an Excel workbook (the first, or ``sheet``: a name, or a number from 1), read streaming.
 
     ``skip_rows`` banner rows come before the header row; rows are numbered as the spreadsheet shows them. A column
-    whose cells Excel stores as dates comes as timestamps (no text to parse, so ``--date-format`` does not apply
-    to it); other cells come as text.
+    whose cells Excel stores as dates (or numbers) comes as timestamps (or numbers): there is no text to parse, so
+    ``--date-format`` (or ``--decimal``) does not apply to it; other columns come as text.
     """
 
     column_lines: Mapping[str, int] = _NO_LINES
 
-    def __init__(self, path: Path, sheet: str | None = None, skip_rows: int = 0):
+    def __init__(
+        self, path: Path, sheet: str | None = None, skip_rows: int = 0, formats: ValueFormats = DEFAULT_FORMATS
+    ):
         import openpyxl
 
         self.path = path
@@ -389,6 +392,7 @@ class XlsxSource:
             raise InputError(f"{path}: not a readable XLSX workbook ({exc}).") from None
         self._sheet = self._book[_sheet_name(self._book.sheetnames, sheet, path)]
         self._header_row = skip_rows + 1
+        self._formats = formats
         header = next(self._sheet.iter_rows(min_row=self._header_row, max_row=self._header_row, values_only=True), None)
         if not header or all(h is None for h in header):
             where = f"row {self._header_row} of sheet {self._sheet.title!r}" if skip_rows else "the sheet"
@@ -422,7 +426,10 @@ class XlsxSource:
             yield self._chunk(records, rows)
 
     def _chunk(self, records: list[tuple], rows: list[int]) -> SourceChunk:
-        cols = {c: _cells([r[i] if i < len(r) else None for r in records]) for i, c in enumerate(self.columns)}
+        cols = {
+            c: _cells([r[i] if i < len(r) else None for r in records], self._formats)
+            for i, c in enumerate(self.columns)
+        }
         return SourceChunk(pa.table(cols), np.array(rows, dtype=np.int64))
 
 
@@ -438,19 +445,29 @@ def _sheet_name(names: list[str], sheet: str | None, path: Path) -> str:
     raise InputError(f"{path}: no sheet {sheet!r}; give --sheet a name or number of: {listed}.")
 
 
-def _cells(values: list[object]) -> pa.Array:
-    """A column of cells: timestamps when every cell holding a value is a date, otherwise text."""
+def _cells(values: list[object], formats: ValueFormats) -> pa.Array:
+    """A column of cells as Excel typed them: dates or numbers when every cell holding a value is one, else text.
+
+    Typed cells need no parsing. In a column that mixes them with text, they are written in ``formats`` (the
+    decimal separator, the date format) so that they read back as the values they are.
+    """
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, datetime) for v in present):
         return pa.array(values, pa.timestamp("us"))
-    return pa.array([_cell(v) for v in values], pa.string())
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pa.array(values, pa.int64() if all(isinstance(v, int) for v in present) else pa.float64())
+    return pa.array([_cell(v, formats) for v in values], pa.string())
 
 
-def _cell(value: object) -> str | None:
+def _cell(value: object, formats: ValueFormats = DEFAULT_FORMATS) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and formats.decimal is DecimalSeparator.COMMA:
+        return repr(value).replace(".", ",")
+    if isinstance(value, datetime) and formats.date_format and not formats.has_offset:
+        return value.strftime(formats.date_format)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -497,12 +514,13 @@ def open_source(
     delimiter: str | None = None,
     sheet: str | None = None,
     skip_rows: int = 0,
+    formats: ValueFormats = DEFAULT_FORMATS,
 ) -> Source:
     """Open a path (by suffix), a pandas DataFrame or an Arrow table as a chunked source.
 
     ``delimiter`` forces the field separator of delimited text (otherwise taken from the header line); ``sheet``
     picks the worksheet of an XLSX file (name, or number from 1); ``skip_rows`` lines (CSV) or rows (XLSX) above
-    the header are skipped.
+    the header are skipped. ``formats`` writes the typed cells of an XLSX column that mixes them with text.
     """
     given = {"--delimiter": delimiter is not None, "--sheet": sheet is not None, "--skip-rows": skip_rows != 0}
     if isinstance(source, pd.DataFrame | pa.Table):
@@ -525,7 +543,7 @@ def open_source(
             raise InputError(f"--delimiter must be one character, got {delimiter!r} (use a real tab, e.g. $'\\t').")
         return CsvSource(path, delimiter, skip_rows)
     if kind is XlsxSource:
-        return XlsxSource(path, sheet, skip_rows)
+        return XlsxSource(path, sheet, skip_rows, formats)
     return kind(path)
 
 

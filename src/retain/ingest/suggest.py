@@ -37,8 +37,9 @@ def map_suggestions(targets: Iterable[str], sources: Iterable[str]) -> dict[str,
     """Each table column in ``targets`` paired with the most similar unused input column in ``sources``.
 
     Pairs are taken best first, so one input column is suggested for one table column only; columns without a
-    similar enough partner are left out.
+    similar enough partner are left out. The pairs come in the order of ``targets``.
     """
+    targets, sources = list(targets), list(sources)
     scored = sorted(
         ((_similarity(t, s), t, s) for t in targets for s in sources),
         key=lambda item: -item[0],
@@ -51,7 +52,7 @@ def map_suggestions(targets: Iterable[str], sources: Iterable[str]) -> dict[str,
         if target not in out and source not in used:
             out[target] = source
             used.add(source)
-    return out
+    return {t: out[t] for t in targets if t in out}
 
 
 def as_options(pairs: dict[str, str]) -> str:
