@@ -202,3 +202,26 @@ def test_each_format_is_part_of_the_fingerprint(tmp_path, lake, lake_rows):
 def test_bad_options_say_what_is_wrong(kwargs, message):
     with pytest.raises(InputError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         ValueFormats(**kwargs)
+
+
+def test_the_platform_presets_read_their_times_and_amounts_with_the_formats(tmp_path, lake, lake_rows):
+    """Stripe's invoices export written with decimal commas and day-first times gives the same orders."""
+    from pathlib import Path
+
+    original = Path(__file__).resolve().parents[1] / "data" / "platforms" / "stripe_invoices.csv"
+    raw = pd.read_csv(original, dtype=str, keep_default_na=False)
+    local = raw.copy()
+    for column in ("Amount Due", "Amount Paid", "Amount Remaining", "Subtotal", "Total"):
+        local[column] = raw[column].map(lambda v: f"{float(v):,.2f}".replace(",", " ").replace(".", ","))
+    for column in ("Date (UTC)", "Due Date (UTC)", "Finalized At (UTC)", "Paid At (UTC)"):
+        local[column] = raw[column].map(lambda v: pd.Timestamp(v).strftime("%d/%m/%Y %H:%M") if v else "")
+    assert local.loc[0, "Amount Paid"] == "1 200,00" and local.loc[0, "Paid At (UTC)"] == "01/01/2024 00:04"
+    path = tmp_path / "invoices.csv"
+    local.to_csv(path, sep=";", index=False)
+
+    formats = ValueFormats(date_format="%d/%m/%Y %H:%M", decimal=",")
+    result = ingest(lake, "orders", path, IngestOptions(preset="stripe-invoices", formats=formats))
+
+    assert (result.rows_read, result.rows_accepted) == (4, 2)
+    got = sorted((r["order_id"], r["ordered_at"], r["amount"]) for r in lake_rows("orders").to_pylist())
+    assert got == [("in_1", _utc(2024, 1, 1, 0, 4), 1200.0), ("in_4", _utc(2024, 1, 15, 8, 30), 10.0)]
