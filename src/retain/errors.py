@@ -37,11 +37,21 @@ class SchemaMismatchError(InputError):
 
     code = "schema_mismatch"
 
-    def __init__(self, message: str, *, missing: list[str], unknown: list[str], expected: list[str]):
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing: list[str],
+        unknown: list[str],
+        expected: list[str],
+        suggested_map: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.missing = missing
         self.unknown = unknown
         self.expected = expected
+        self.suggested_map = dict(suggested_map or {})
+        """Table column -> input column of the ``--map`` options suggested in the message."""
 
 
 class NoDataError(InputError):

@@ -19,6 +19,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from retain.clock import Clock, SystemClock
+from retain.contract.formats import DEFAULT_FORMATS, ValueFormats
 from retain.contract.tables import TableName
 from retain.errors import InputError, WorkspaceError
 from retain.facts import Facts
@@ -192,11 +193,15 @@ class Workspace:
         preset: str | None = None,
         keep_extra: bool = False,
         delimiter: str | None = None,
+        sheet: str | None = None,
+        skip_rows: int = 0,
+        formats: ValueFormats | None = None,
         progress: Progress | None = None,
     ) -> IngestResult:
         """Validate ``source`` and commit its valid rows to ``table`` as one batch; see :func:`retain.ingest.ingest`.
 
-        ``source`` is a file path (CSV, Parquet, JSON Lines, XLSX), a pandas DataFrame or an Arrow table.
+        ``source`` is a file path (CSV, Parquet, JSON Lines, XLSX), a pandas DataFrame or an Arrow table;
+        ``sheet``, ``skip_rows`` and ``formats`` (date format, decimal separator, time zone) say how to read it.
         """
         options = IngestOptions(
             mapping=dict(mapping or {}),
@@ -204,6 +209,9 @@ class Workspace:
             preset=preset,
             keep_extra=keep_extra,
             delimiter=delimiter,
+            sheet=sheet,
+            skip_rows=skip_rows,
+            formats=formats or DEFAULT_FORMATS,
             chunk_rows=self.settings.ingest.chunk_rows,
         )
         with self._writer_lock():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from typer.testing import CliRunner
 
 from _ci import shared_path
 from retain.cli.main import app
+from retain.workspace import Workspace
 
 runner = CliRunner()
 
@@ -81,3 +83,31 @@ def test_preset_ingest_counts_lines_and_orders(tmp_path):
     flat = " ".join(result.output.split())
     assert "read 14,269 lines, accepted 749 orders, rejected 199 lines (preset online-retail-ii)" in flat
     assert "duplicate_line │ 30" in flat and "missing_customer │ 169" in flat
+
+
+def test_reading_options_from_the_command_line(tmp_path):
+    ws = tmp_path / "ws"
+    _run("init", str(ws))
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "Bestellungen\n"
+        "order_id;customer_id;ordered_at;amount;status\n"
+        "o1;c1;23.04.2025 10:30;1.234,50;completed\n"
+        "o2;c1;2025-04-23;12.50;shipped\n"  # three problems: ISO time, point decimal, unknown status
+    )
+    args = ["--skip-rows", "1", "--decimal", ",", "--date-format", "%d.%m.%Y %H:%M", "--timezone", "Europe/Berlin"]
+    result = _run("ingest", "orders", str(export), *args, "-w", str(ws))
+
+    assert result.exit_code == 0, result.output
+    assert "read 2 rows, accepted 1, rejected 1" in result.output
+    for reason in ("bad_timestamp", "bad_number", "not_allowed"):
+        assert reason in result.output
+    assert "A row with several problems counts under each of its reasons." in result.output
+    opened = Workspace.open(ws)
+    orders = opened.backend.to_pyarrow(opened.table("orders")).to_pydict()
+    assert orders["amount"] == [1234.5]
+    assert orders["ordered_at"] == [datetime(2025, 4, 23, 8, 30, tzinfo=UTC)]  # CEST, +02:00
+    again = _run("ingest", "orders", str(export), *args, "-w", str(ws))
+    assert "already ingested" in again.output
+    bad = _run("ingest", "orders", str(export), "--timezone", "Mars/Olympus", "-w", str(ws))
+    assert bad.exit_code == 2 and "not a known time zone" in bad.output

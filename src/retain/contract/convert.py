@@ -15,13 +15,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retain.contract.decimal_comma import decimal_comma_to_point
+from retain.contract.formats import DEFAULT_FORMATS, DecimalSeparator, ValueFormats
+from retain.contract.local_time import UTC_US, to_utc
 from retain.contract.reasons import RejectReason
 from retain.contract.strict_json import is_json_object
 from retain.contract.tables import ColumnType
 
-__all__ = ["Converted", "convert", "normalize_text"]
+__all__ = ["Converted", "convert", "expected_form", "normalize_text"]
 
-_UTC_US = pa.timestamp("us", tz="UTC")
+# An ISO 8601 time that names its offset: Z, UTC or ±HH[:MM] after the time of day.
+_ISO_WITH_OFFSET = r"(?i)^\d{4}-\d{2}-\d{2}[T ]\d.*(z|utc|[+-]\d{2}(:?\d{2})?)$"
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
 
@@ -32,6 +36,8 @@ class Converted:
     failed: np.ndarray
     """True where the input had a value that could not be converted."""
     reason: RejectReason
+    detail: str = ""
+    """What a value must look like, for the reject message."""
 
 
 def normalize_text(arr: pa.Array) -> pa.Array:
@@ -60,13 +66,17 @@ def _tolerant(arr: pa.Array, parse: Callable[[pd.Series], pd.Series], target: pa
     return pa.array(parse(series), type=target, from_pandas=True)
 
 
-def _to_timestamp(text: pa.Array) -> pa.Array:
+def _to_timestamp(text: pa.Array, formats: ValueFormats) -> pa.Array:
+    if formats.date_format is not None:
+        return _timestamps_written_as(text, formats)
+    if formats.timezone is not None:
+        return _iso_timestamps_in_zone(text, formats.timezone)
     try:
         return pc.assume_timezone(pc.cast(text, pa.timestamp("us")), "UTC")
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     try:
-        return pc.cast(text, _UTC_US)
+        return pc.cast(text, UTC_US)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
 
@@ -74,10 +84,54 @@ def _to_timestamp(text: pa.Array) -> pa.Array:
         parsed = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
         return parsed.dt.as_unit("us")
 
-    return _tolerant(text, parse, _UTC_US)
+    return _tolerant(text, parse, UTC_US)
 
 
-def _to_date(text: pa.Array) -> pa.Array:
+def _iso_timestamps_in_zone(text: pa.Array, timezone: str) -> pa.Array:
+    """ISO 8601 text: times without an offset are wall time in ``timezone``, times with one keep it."""
+    try:
+        return to_utc(pc.cast(text, pa.timestamp("us")), timezone)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    with_offset = pc.fill_null(pc.match_substring_regex(text, _ISO_WITH_OFFSET), False)
+    naive_text = pc.if_else(with_offset, pa.scalar(None, pa.string()), text)
+    aware_text = pc.if_else(with_offset, text, pa.scalar(None, pa.string()))
+
+    def naive(s: pd.Series) -> pd.Series:
+        return pd.to_datetime(s, format="ISO8601", errors="coerce").dt.as_unit("us")
+
+    def aware(s: pd.Series) -> pd.Series:
+        return pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce").dt.as_unit("us")
+
+    local = to_utc(_tolerant(naive_text, naive, pa.timestamp("us")), timezone)
+    return pc.coalesce(local, _tolerant(aware_text, aware, UTC_US))
+
+
+def _timestamps_written_as(text: pa.Array, formats: ValueFormats) -> pa.Array:
+    """Text in ``--date-format`` (or in only its date part: midnight), naive values read in the time zone."""
+    series = pd.Series(text.to_pylist(), dtype=object)
+    parsed = [_parse_with(series, fmt, formats.timezone) for fmt in _formats_to_try(formats)]
+    return pc.coalesce(*parsed) if len(parsed) > 1 else parsed[0]
+
+
+def _formats_to_try(formats: ValueFormats) -> list[str]:
+    full, date_part = formats.date_format, formats.date_part
+    if full is None:
+        return []
+    return [full] if date_part in (None, full) else [full, date_part]
+
+
+def _parse_with(series: pd.Series, fmt: str, timezone: str | None) -> pa.Array:
+    with_offset = "%z" in fmt
+    parsed = pd.to_datetime(series, format=fmt, errors="coerce", utc=with_offset).dt.as_unit("us")
+    if with_offset:
+        return pa.array(parsed, UTC_US, from_pandas=True)
+    return to_utc(pa.array(parsed, pa.timestamp("us"), from_pandas=True), timezone)
+
+
+def _to_date(text: pa.Array, formats: ValueFormats) -> pa.Array:
+    if formats.date_format is not None:
+        return _dates_written_as(text, formats)
     try:
         return pc.cast(text, pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -90,7 +144,26 @@ def _to_date(text: pa.Array) -> pa.Array:
     return _tolerant(text, parse, pa.date32())
 
 
-def _to_float(text: pa.Array) -> pa.Array:
+def _dates_written_as(text: pa.Array, formats: ValueFormats) -> pa.Array:
+    """Text in the date part of ``--date-format``, or in the whole format without an offset (its time dropped)."""
+    series = pd.Series(text.to_pylist(), dtype=object)
+    candidates = [formats.date_part]
+    if formats.date_format != formats.date_part and not formats.has_offset:
+        candidates.append(formats.date_format)
+    parsed = [
+        pc.cast(
+            pa.array(pd.to_datetime(series, format=fmt, errors="coerce"), pa.timestamp("us"), from_pandas=True),
+            pa.date32(),
+        )
+        for fmt in candidates
+        if fmt is not None
+    ]
+    return pc.coalesce(*parsed) if len(parsed) > 1 else parsed[0]
+
+
+def _to_float(text: pa.Array, formats: ValueFormats) -> pa.Array:
+    if formats.decimal is DecimalSeparator.COMMA:
+        text = decimal_comma_to_point(text)
     try:
         values = pc.cast(text, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -100,17 +173,18 @@ def _to_float(text: pa.Array) -> pa.Array:
     return pc.if_else(finite, values, pa.scalar(None, pa.float64()))
 
 
-def _to_integer(text: pa.Array) -> pa.Array:
-    try:
-        return pc.cast(text, pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    floats = _to_float(text)
+def _to_integer(text: pa.Array, formats: ValueFormats) -> pa.Array:
+    if formats.decimal is DecimalSeparator.POINT:
+        try:
+            return pc.cast(text, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    floats = _to_float(text, formats)
     whole = pc.and_(pc.equal(pc.floor(floats), floats), pc.less_equal(pc.abs(floats), 2.0**53))
     return pc.cast(pc.if_else(whole, floats, pa.scalar(None, pa.float64())), pa.int64())
 
 
-def _to_boolean(text: pa.Array) -> pa.Array:
+def _to_boolean(text: pa.Array, formats: ValueFormats) -> pa.Array:
     lowered = pc.utf8_lower(text)
     is_true = pc.is_in(lowered, value_set=pa.array(_TRUE))
     is_false = pc.is_in(lowered, value_set=pa.array(_FALSE))
@@ -118,13 +192,13 @@ def _to_boolean(text: pa.Array) -> pa.Array:
     return pc.if_else(known, is_true, pa.scalar(None, pa.bool_()))
 
 
-def _to_json_object(text: pa.Array) -> pa.Array:
+def _to_json_object(text: pa.Array, formats: ValueFormats) -> pa.Array:
     # Only strict objects are accepted; valid text is kept as written (re-serialising would cost more than parsing).
     ok = pa.array([is_json_object(v) for v in text.to_pylist()], type=pa.bool_())
     return pc.if_else(ok, text, pa.scalar(None, pa.string()))
 
 
-_TEXT_CONVERTERS: dict[ColumnType, tuple[Callable[[pa.Array], pa.Array], RejectReason]] = {
+_TEXT_CONVERTERS: dict[ColumnType, tuple[Callable[[pa.Array, ValueFormats], pa.Array], RejectReason]] = {
     ColumnType.TIMESTAMP: (_to_timestamp, RejectReason.BAD_TIMESTAMP),
     ColumnType.DATE: (_to_date, RejectReason.BAD_DATE),
     ColumnType.FLOAT: (_to_float, RejectReason.BAD_NUMBER),
@@ -134,13 +208,34 @@ _TEXT_CONVERTERS: dict[ColumnType, tuple[Callable[[pa.Array], pa.Array], RejectR
 }
 
 
-def _typed_fast_path(arr: pa.Array, kind: ColumnType) -> pa.Array | None:
-    """Input that already has the logical type (Parquet, DataFrames) skips text parsing."""
+def expected_form(kind: ColumnType, formats: ValueFormats = DEFAULT_FORMATS) -> str:
+    """What a value of ``kind`` must look like under ``formats``: the detail of a conversion reject."""
+    if kind is ColumnType.TIMESTAMP:
+        if formats.date_format is None:
+            return "expected ISO 8601 such as 2025-03-01T10:22:31Z or 2025-03-01 10:22"
+        shown = [f"{fmt} ({formats.example(fmt)})" for fmt in _formats_to_try(formats)]
+        return "expected --date-format " + " or ".join(shown)
+    if kind is ColumnType.DATE:
+        if formats.date_format is None:
+            return "expected ISO 8601 such as 1990-04-23"
+        fmt = formats.date_part or formats.date_format
+        return f"expected --date-format {fmt} ({formats.example(fmt)})"
+    if kind in (ColumnType.FLOAT, ColumnType.INTEGER):
+        example = "12.50" if kind is ColumnType.FLOAT else "1234"
+        if formats.decimal is DecimalSeparator.COMMA:
+            example = "1.234,50 or 12,5" if kind is ColumnType.FLOAT else "1.234"
+            return f"expected a decimal comma (--decimal ,) such as {example}"
+        return f"such as {example}"
+    return ""
+
+
+def _typed_fast_path(arr: pa.Array, kind: ColumnType, timezone: str | None) -> pa.Array | None:
+    """Input that already has the logical type (Parquet, DataFrames, XLSX date cells) skips text parsing."""
     t = arr.type
     if kind is ColumnType.TIMESTAMP and pa.types.is_timestamp(t):
-        return pc.cast(arr, _UTC_US) if t.tz else pc.assume_timezone(pc.cast(arr, pa.timestamp("us")), "UTC")
+        return pc.cast(arr, UTC_US) if t.tz else to_utc(arr, timezone)
     if kind is ColumnType.TIMESTAMP and pa.types.is_date(t):
-        return pc.assume_timezone(pc.cast(pc.cast(arr, pa.timestamp("s")), pa.timestamp("us")), "UTC")
+        return to_utc(pc.cast(pc.cast(arr, pa.timestamp("s")), pa.timestamp("us")), timezone)
     if kind is ColumnType.DATE and (pa.types.is_date(t) or pa.types.is_timestamp(t)):
         return pc.cast(arr, pa.date32())
     if kind is ColumnType.FLOAT and (pa.types.is_integer(t) or pa.types.is_floating(t)):
@@ -153,17 +248,20 @@ def _typed_fast_path(arr: pa.Array, kind: ColumnType) -> pa.Array | None:
     return None
 
 
-def convert(arr: pa.Array, kind: ColumnType) -> Converted:
-    """Convert one column to ``kind``; values that fail are null in ``values`` and True in ``failed``."""
+def convert(arr: pa.Array, kind: ColumnType, formats: ValueFormats = DEFAULT_FORMATS) -> Converted:
+    """Convert one column to ``kind``; values that fail are null in ``values`` and True in ``failed``.
+
+    ``formats`` says how text values are written (date format, decimal separator, time zone of naive times).
+    """
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    typed = _typed_fast_path(arr, kind)
+    typed = _typed_fast_path(arr, kind, formats.timezone)
     if typed is not None:
         reason = _TEXT_CONVERTERS[kind][1]
-        return Converted(typed, _failed(arr, typed), reason)
+        return Converted(typed, _failed(arr, typed), reason, expected_form(kind, formats))
     text = normalize_text(arr)
     if kind is ColumnType.STRING:
         return Converted(text, np.zeros(len(text), dtype=bool), RejectReason.BAD_FORMAT)
     converter, reason = _TEXT_CONVERTERS[kind]
-    values = converter(text)
-    return Converted(values, _failed(text, values), reason)
+    values = converter(text, formats)
+    return Converted(values, _failed(text, values), reason, expected_form(kind, formats))

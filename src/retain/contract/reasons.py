@@ -39,9 +39,10 @@ class RejectReason(StrEnum):
 
 _EXPLANATIONS = {
     RejectReason.MISSING_VALUE: "a required value is empty",
-    RejectReason.BAD_TIMESTAMP: "not an ISO 8601 timestamp such as 2025-03-01T10:22:31Z or 2025-03-01 10:22",
-    RejectReason.BAD_DATE: "not an ISO 8601 date such as 1990-04-23",
-    RejectReason.BAD_NUMBER: "not a finite number such as 12.50",
+    # What the value should look like (ISO 8601, or the --date-format / --decimal given) is the message's detail.
+    RejectReason.BAD_TIMESTAMP: "not a timestamp",
+    RejectReason.BAD_DATE: "not a date",
+    RejectReason.BAD_NUMBER: "not a finite number",
     RejectReason.BAD_INTEGER: "not a whole number",
     RejectReason.BAD_BOOLEAN: "not a boolean (true/false, 1/0, yes/no)",
     RejectReason.BAD_JSON: (

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from retain.contract.convert import convert
+from retain.contract.formats import DEFAULT_FORMATS, ValueFormats
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import CONTROL_CHARACTERS, Column, ColumnType, TableSpec
 
@@ -223,8 +224,13 @@ def derive_event_ids(valid: pa.Table) -> pa.Table:
     return valid.set_column(valid.schema.get_field_index("event_id"), "event_id", filled)
 
 
-def validate_chunk(spec: TableSpec, chunk: pa.Table, rows: np.ndarray) -> ValidatedChunk:
-    """Validate ``chunk`` (columns already named as the contract's) whose source row numbers are ``rows``."""
+def validate_chunk(
+    spec: TableSpec, chunk: pa.Table, rows: np.ndarray, formats: ValueFormats = DEFAULT_FORMATS
+) -> ValidatedChunk:
+    """Validate ``chunk`` (columns already named as the contract's) whose source row numbers are ``rows``.
+
+    ``formats`` says how its text values are written (date format, decimal separator, time zone).
+    """
     n = len(rows)
     typed: dict[str, pa.Array] = {}
     problems: list[_Problem] = []
@@ -235,8 +241,8 @@ def validate_chunk(spec: TableSpec, chunk: pa.Table, rows: np.ndarray) -> Valida
         else:
             raw = pa.nulls(n, pa.string())
         raw_by_name[column.name] = raw
-        converted = convert(raw, column.type)
-        problems.append(_Problem(converted.failed, column.name, converted.reason, ""))
+        converted = convert(raw, column.type, formats)
+        problems.append(_Problem(converted.failed, column.name, converted.reason, converted.detail))
         values, rule_problems = _column_rules(column, converted.values, converted.failed)
         problems.extend(rule_problems)
         typed[column.name] = values

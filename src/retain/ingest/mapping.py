@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from retain.contract.tables import TableSpec
 from retain.errors import InputError, SchemaMismatchError
+from retain.ingest.suggest import as_options, closest_columns, map_suggestions, preset_hint
 
 __all__ = ["ColumnPlan", "parse_assignments", "plan_columns"]
 
@@ -64,6 +65,8 @@ def _typed_values(arr: pa.ChunkedArray) -> list:
     """
     if pa.types.is_floating(arr.type):
         return pc.if_else(pc.is_finite(arr), arr, pa.scalar(None, arr.type)).to_pylist()
+    if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):  # XLSX date cells: ISO text, not a number
+        return [None if v is None else v.isoformat() for v in arr.to_pylist()]
     for target in (pa.int64(), pa.float64()):
         try:
             values = pc.cast(arr, target)
@@ -103,8 +106,10 @@ def plan_columns(
             )
     for target, source in mapping.items():
         if source not in source_columns:
+            close = closest_columns(source, source_columns)
+            guess = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             raise InputError(
-                f"--map {target}={source}: {where} has no column {source!r}. "
+                f"--map {target}={source}: {where} has no column {source!r}.{guess} "
                 f"Its columns are: {', '.join(source_columns)}."
             )
     both = sorted(set(mapping) & set(constants))
@@ -143,11 +148,17 @@ def plan_columns(
         hint = "Rename them with --map TARGET=SOURCE, fill a constant with --set COLUMN=VALUE"
         if spec.extras_column:
             hint += f", or keep unknown columns in {spec.extras_column} with --keep-extra"
+        open_targets = [*missing, *(c for c in expected if c not in taken and c not in missing)]
+        suggested = map_suggestions(open_targets, unknown)
+        try_this = f" Closest columns: {as_options(suggested)}." if suggested else ""
+        preset = preset_hint(source_columns)
         raise SchemaMismatchError(
             f"{where} does not fit table {spec.name}: {'; '.join(parts)}. Expected columns: "
-            f"{', '.join(expected)} (required: {', '.join(spec.required_names)}). {hint}. Nothing was written.",
+            f"{', '.join(expected)} (required: {', '.join(spec.required_names)}).{' ' + preset if preset else ''}"
+            f"{try_this} {hint}. Nothing was written.",
             missing=missing,
             unknown=unknown,
             expected=expected,
+            suggested_map=suggested,
         )
     return ColumnPlan(renames=renames, constants=constants, extras=extras, extras_column=spec.extras_column)

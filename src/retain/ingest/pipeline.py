@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from retain.clock import Clock, SystemClock
+from retain.contract.formats import DEFAULT_FORMATS, ValueFormats
 from retain.contract.presets import get_preset
 from retain.contract.system_tables import fact_spec
 from retain.contract.tables import TableSpec
@@ -24,7 +25,7 @@ from retain.ingest.prefetch import prefetch
 from retain.ingest.sources import Source, SourceChunk, open_source
 from retain.lake import BatchWriter, Lake, make_batch_id
 
-__all__ = ["IngestOptions", "IngestResult", "IngestStatus", "ingest"]
+__all__ = ["IngestOptions", "IngestResult", "IngestStatus", "ingest", "reasons_per_row"]
 
 Progress = Callable[[int, int | None], None]
 
@@ -40,12 +41,20 @@ class IngestStatus(StrEnum):
 
 @dataclass(frozen=True)
 class IngestOptions:
+    """How to read one source: column mapping, preset, file layout and how its values are written."""
+
     mapping: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     preset: str | None = None
     keep_extra: bool = False
     chunk_rows: int = 250_000
     delimiter: str | None = None
+    sheet: str | None = None
+    """XLSX worksheet: a name, or a number counted from 1; the first sheet when None."""
+    skip_rows: int = 0
+    """Banner lines (CSV) or rows (XLSX) above the header."""
+    formats: ValueFormats = DEFAULT_FORMATS
+    """Date format, decimal separator and time zone of the values (``--date-format``, ``--decimal``, ``--timezone``)."""
 
 
 @dataclass
@@ -58,6 +67,7 @@ class IngestResult:
     rows_accepted: int = 0
     rows_rejected: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    """Rejected rows per reason; a row with several problems counts under each of its reasons (once per reason)."""
     batch_path: Path | None = None
     rejects_path: Path | None = None
     fingerprint: str = ""
@@ -70,8 +80,19 @@ class IngestResult:
 
 
 def _fingerprint(spec: TableSpec, source: Source, options: IngestOptions, plan: ColumnPlan | None) -> str:
-    """Same input + same interpretation = same fingerprint, so a repeated ingest is recognised."""
-    recipe = {"table": str(spec.name), "preset": options.preset, "plan": plan.describe() if plan else None}
+    """Same input + same interpretation = same fingerprint, so a repeated ingest is recognised.
+
+    Reading options enter only when they differ from the default, so fingerprints made before they existed hold.
+    """
+    recipe: dict[str, object] = {
+        "table": str(spec.name),
+        "preset": options.preset,
+        "plan": plan.describe() if plan else None,
+    }
+    if source.layout:
+        recipe["layout"] = dict(source.layout)
+    if options.formats.describe():
+        recipe["formats"] = options.formats.describe()
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode())
     digest.update(source.fingerprint().encode())
     return digest.hexdigest()
@@ -100,7 +121,7 @@ def _canonical_chunks(
                 f"{source.name}: preset {preset.name} needs column(s) {', '.join(absent)}; the file has "
                 f"{', '.join(source.columns)}. Nothing was written."
             )
-        return preset.transform(iter(counter)), None
+        return preset.transform(iter(counter), options.formats), None
     plan = plan_columns(
         spec,
         source.columns,
@@ -140,7 +161,9 @@ def ingest(
     options = options or IngestOptions()
     clock = clock or SystemClock()
     spec = fact_spec(table)  # a canonical table, or a system table the playbook runner writes
-    src = open_source(source, delimiter=options.delimiter)
+    src = open_source(
+        source, delimiter=options.delimiter, sheet=options.sheet, skip_rows=options.skip_rows, formats=options.formats
+    )
     counter = _RowCounter(src, options.chunk_rows)
     chunks, plan = _canonical_chunks(spec, src, options, counter)
     fingerprint = _fingerprint(spec, src, options, plan)
@@ -163,11 +186,11 @@ def ingest(
     accepted = rejected = 0
     try:
         for chunk in prefetch(chunks):
-            checked = validate_chunk(spec, chunk.table, chunk.rows)
+            checked = validate_chunk(spec, chunk.table, chunk.rows, options.formats)
             writer.write(checked.valid)
             rejects = _in_row_order(chunk.rejects, checked.rejects)
             writer.write_rejects(rejects)
-            reasons.update(_first_reason_per_row(rejects))
+            reasons.update(reasons_per_row(rejects))
             accepted += checked.valid.num_rows
             rejected += checked.rejected_rows + chunk.rejected_rows
             if progress:
@@ -178,6 +201,8 @@ def ingest(
             "fingerprint": fingerprint,
             "preset": options.preset,
             "plan": plan.describe() if plan else None,
+            "layout": dict(src.layout),
+            "formats": options.formats.describe(),
             "rows_accepted": accepted,
             "rows_rejected": rejected,
             "ingested_at": clock.now().isoformat(),
@@ -210,9 +235,13 @@ def _in_row_order(read: pa.Table, validated: pa.Table) -> pa.Table:
     return pa.concat_tables([read, validated]).sort_by([("source_row", "ascending")])
 
 
-def _first_reason_per_row(rejects: pa.Table) -> Counter[str]:
-    """Count each rejected row once, under the first reason reported for it."""
+def reasons_per_row(rejects: pa.Table) -> Counter[str]:
+    """Rows per reason: each rejected row counts once under every distinct reason found in it.
+
+    A row with a bad date and a bad amount counts under ``bad_timestamp`` and ``bad_number``, so the counts add up
+    to at least the rejected rows (more when rows have several problems).
+    """
     if rejects.num_rows == 0:
         return Counter()
-    frame = rejects.select(["source_row", "reason"]).to_pandas().drop_duplicates("source_row")
-    return Counter(frame["reason"].tolist())
+    pairs = rejects.select(["source_row", "reason"]).group_by(["source_row", "reason"]).aggregate([])
+    return Counter(pairs.column("reason").to_pylist())

@@ -15,6 +15,7 @@ service            use case
 ``metrics`` …      views of the current snapshot: KPIs, cohorts, segments
 ``changes``        what changed since the previous snapshot (newly at risk, moves, KPI deltas)
 ``status``         what the workspace holds
+``ingest_folder``  every table file of a folder laid out like ``retain synth`` output, in dependency order
 ``playbooks``      install the built-in playbooks, list and validate the workspace's (``services.playbooks``)
 ``deliver_once``   deliver the due outbox messages once; ``run_worker`` keeps doing it (``services.delivery``)
 ``results``        treatment against holdout per playbook (``services.playbook_results.playbook_results``)
@@ -32,6 +33,7 @@ from retain.services.analytics import SnapshotView, cohorts, metrics, segments
 from retain.services.at_risk import AtRiskList, at_risk
 from retain.services.changes import Changes, changes
 from retain.services.customers import Customer360, customer_360
+from retain.services.ingest_folder import FolderIngest, ingest_folder
 from retain.services.models import (
     baseline_comparison,
     current_model_version,
@@ -53,6 +55,7 @@ __all__ = [
     "Changes",
     "CohortView",
     "Customer360",
+    "FolderIngest",
     "MartName",
     "RefreshProgress",
     "RefreshResult",
@@ -71,6 +74,7 @@ __all__ = [
     "current_model_version",
     "current_snapshot",
     "customer_360",
+    "ingest_folder",
     "marts_store",
     "metrics",
     "metrics_view",

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from retain.contract.chunks import SourceChunk
+from retain.contract.convert import convert
+from retain.contract.decimal_comma import decimal_comma_to_point
+from retain.contract.formats import DEFAULT_FORMATS, DecimalSeparator, ValueFormats
 from retain.contract.reasons import RejectReason
+from retain.contract.tables import ColumnType
 from retain.contract.validate import REJECTS_SCHEMA, rejects_table
 
-__all__ = ["ROW", "ExportFrame", "parse_number", "parse_time"]
+__all__ = ["ROW", "ExportFrame", "parse_number", "parse_time", "parsers"]
+
+Parse = Callable[[pd.Series], pd.Series]
 
 ROW = "__row"
 
@@ -54,15 +61,40 @@ class ExportFrame:
         return SourceChunk(table, rows[ROW].to_numpy(np.int64), rejects, self.rejected_rows)
 
 
-def parse_number(values: pd.Series) -> pd.Series:
-    """Amounts as exported (``1,200.00`` with thousands separators, or ``19.99``) as floats; bad text is NaN."""
+def parsers(formats: ValueFormats) -> tuple[Parse, Parse]:
+    """``parse_number`` and ``parse_time`` reading values as ``formats`` says (``--decimal``, ``--date-format``,
+    ``--timezone``)."""
+    return partial(parse_number, formats=formats), partial(parse_time, formats=formats)
+
+
+def parse_number(values: pd.Series, formats: ValueFormats = DEFAULT_FORMATS) -> pd.Series:
+    """Amounts as exported (``1,200.00`` with thousands separators, or ``19.99``; ``1.200,00`` with ``--decimal ,``)
+    as floats; bad text is NaN."""
+    if formats.decimal is DecimalSeparator.COMMA:
+        text = decimal_comma_to_point(pa.array(_texts(values), pa.string()))
+        return pd.Series(pd.to_numeric(text.to_pandas(), errors="coerce").to_numpy("float64"), index=values.index)
     text = values.astype("string").str.replace(",", "", regex=False)
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def parse_time(values: pd.Series) -> pd.Series:
-    """Export times (``2024-01-10 10:00:00 +0100``, ``2024-01-10 10:00``, ISO 8601) as UTC; bad text is NaT."""
+def parse_time(values: pd.Series, formats: ValueFormats = DEFAULT_FORMATS) -> pd.Series:
+    """Export times (``2024-01-10 10:00:00 +0100``, ``2024-01-10 10:00``, ISO 8601) as UTC; bad text is NaT.
+
+    With ``--date-format`` the times are read in that format, and with ``--timezone`` times without an offset are
+    local time there (see ``retain.contract.local_time``), as in every other ingest.
+    """
     text = values.astype("string")
     with_zone = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S %z", utc=True, errors="coerce")
-    iso = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-    return with_zone.fillna(iso).dt.as_unit("us")
+    if formats.date_format is None and formats.timezone is None:
+        iso = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        return with_zone.fillna(iso).dt.as_unit("us")
+    read = convert(pa.array(_texts(values), pa.string()), ColumnType.TIMESTAMP, formats).values
+    as_read = read.to_pandas()
+    as_read.index = values.index  # by position: the frame's index has gaps where rows were rejected
+    if formats.date_format is not None:
+        return as_read.dt.as_unit("us")
+    return with_zone.fillna(as_read).dt.as_unit("us")
+
+
+def _texts(values: pd.Series) -> list[str | None]:
+    return [None if pd.isna(v) else str(v) for v in values]

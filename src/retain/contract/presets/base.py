@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from retain.contract.chunks import SourceChunk
+from retain.contract.formats import ValueFormats
 from retain.contract.tables import TableName
 
 __all__ = ["Preset", "PresetName"]
@@ -25,6 +26,10 @@ class Preset(Protocol):
     description: str
     input_columns: tuple[str, ...]
 
-    def transform(self, chunks: Iterator[SourceChunk]) -> Iterator[SourceChunk]:
-        """Turn chunks in the export's layout into chunks with canonical column names (and line rejects)."""
+    def transform(self, chunks: Iterator[SourceChunk], formats: ValueFormats) -> Iterator[SourceChunk]:
+        """Turn chunks in the export's layout into chunks with canonical column names (and line rejects).
+
+        ``formats`` (``--date-format``, ``--decimal``, ``--timezone``) applies to the export's own time and number
+        columns; the canonical chunks it yields are then validated with the same formats.
+        """
         ...

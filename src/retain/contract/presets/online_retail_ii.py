@@ -4,7 +4,8 @@ The export has one line per invoice line: ``Invoice, StockCode, Description, Qua
 Customer ID, Country``. Rules, in this order:
 
 1. a line without ``Customer ID`` is rejected (``missing_customer``): the order cannot be attributed;
-2. a line whose Quantity, Price or InvoiceDate does not parse is rejected with that column's reason;
+2. a line whose Quantity, Price or InvoiceDate does not parse (read with ``--date-format``, ``--decimal`` and
+   ``--timezone`` when given) is rejected with that column's reason; every failing column of a line is reported;
 3. an exact duplicate of an earlier kept line is rejected (``duplicate_line``): it is kept once;
 4. the remaining lines are summed per invoice: amount = Σ Quantity × Price (rounded to cents), items = Σ |Quantity|,
    ordered_at = earliest line time; invoices starting with ``C`` are cancellations of earlier sales and become
@@ -24,6 +25,7 @@ import pyarrow as pa
 
 from retain.contract.chunks import SourceChunk
 from retain.contract.convert import convert
+from retain.contract.formats import ValueFormats
 from retain.contract.presets.base import PresetName
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import ColumnType, TableName
@@ -41,12 +43,12 @@ class OnlineRetailII:
     description = "UCI Online Retail II invoice lines (one order per invoice; C-invoices become refunds)"
     input_columns = _COLUMNS
 
-    def transform(self, chunks: Iterator[SourceChunk]) -> Iterator[SourceChunk]:
+    def transform(self, chunks: Iterator[SourceChunk], formats: ValueFormats) -> Iterator[SourceChunk]:
         kept, reject_parts, rejected_rows = [], [], 0
         for chunk in chunks:
             reject_parts.append(chunk.rejects)
             rejected_rows += chunk.rejected_rows
-            lines, rejects, n_rejected = self._check_lines(chunk)
+            lines, rejects, n_rejected = self._check_lines(chunk, formats)
             kept.append(lines)
             reject_parts.append(rejects)
             rejected_rows += n_rejected
@@ -74,7 +76,7 @@ class OnlineRetailII:
             rejected_rows,
         )
 
-    def _check_lines(self, chunk: SourceChunk) -> tuple[pd.DataFrame, pa.Table, int]:
+    def _check_lines(self, chunk: SourceChunk, formats: ValueFormats) -> tuple[pd.DataFrame, pa.Table, int]:
         table, rows = chunk.table, chunk.rows
         customer = convert(table.column("Customer ID"), ColumnType.STRING).values
         bad = customer.is_null().to_numpy(zero_copy_only=False)
@@ -92,13 +94,12 @@ class OnlineRetailII:
             ("Price", ColumnType.FLOAT),
             ("InvoiceDate", ColumnType.TIMESTAMP),
         ):
-            result = convert(table.column(name), kind)
+            result = convert(table.column(name), kind, formats)
             missing = result.values.is_null().to_numpy(zero_copy_only=False)
-            newly = missing & ~bad
-            if newly.any():
-                where = np.flatnonzero(newly)
+            if missing.any():
+                where = np.flatnonzero(missing)
                 raw = table.column(name).take(pa.array(where))
-                parts.append(rejects_table(rows[where], name, raw, result.reason, ""))
+                parts.append(rejects_table(rows[where], name, raw, result.reason, result.detail))
             bad |= missing
             parsed[name] = result.values
         frame = table.select(list(_COLUMNS)).to_pandas()
@@ -107,7 +108,7 @@ class OnlineRetailII:
         frame["_price"] = parsed["Price"].to_pandas()
         frame["_time"] = parsed["InvoiceDate"].to_pandas()
         frame[_ROW] = rows
-        rejects = pa.concat_tables([REJECTS_SCHEMA.empty_table(), *parts])
+        rejects = pa.concat_tables([REJECTS_SCHEMA.empty_table(), *parts]).sort_by("source_row")
         return frame.loc[~bad].reset_index(drop=True), rejects, int(bad.sum())
 
     @staticmethod

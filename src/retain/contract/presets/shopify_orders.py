@@ -24,7 +24,8 @@ from collections.abc import Iterator
 import pandas as pd
 
 from retain.contract.chunks import SourceChunk
-from retain.contract.presets._frames import ROW, ExportFrame, parse_number, parse_time
+from retain.contract.formats import ValueFormats
+from retain.contract.presets._frames import ROW, ExportFrame, parsers
 from retain.contract.presets.base import PresetName
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import TableName
@@ -52,7 +53,8 @@ class ShopifyOrders:
     description = "Shopify orders export (lines grouped per order; refunded amounts become refund rows)"
     input_columns = _COLUMNS
 
-    def transform(self, chunks: Iterator[SourceChunk]) -> Iterator[SourceChunk]:
+    def transform(self, chunks: Iterator[SourceChunk], formats: ValueFormats) -> Iterator[SourceChunk]:
+        parse_number, parse_time = parsers(formats)
         export = ExportFrame(chunks, _COLUMNS + _OPTIONAL)
         lines = export.frame
         export.reject(lines["Name"].isna(), "Name", RejectReason.MISSING_VALUE, "every line names its order")

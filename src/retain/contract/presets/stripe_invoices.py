@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pandas as pd
 
 from retain.contract.chunks import SourceChunk
-from retain.contract.presets._frames import ROW, ExportFrame, parse_number, parse_time
+from retain.contract.formats import ValueFormats
+from retain.contract.presets._frames import ROW, ExportFrame, parsers
 from retain.contract.presets.base import PresetName
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import TableName
@@ -30,7 +31,8 @@ class StripeInvoices:
     description = "Stripe invoices export (one completed order per paid invoice)"
     input_columns = _COLUMNS
 
-    def transform(self, chunks: Iterator[SourceChunk]) -> Iterator[SourceChunk]:
+    def transform(self, chunks: Iterator[SourceChunk], formats: ValueFormats) -> Iterator[SourceChunk]:
+        parse_number, parse_time = parsers(formats)
         export = ExportFrame(chunks, _COLUMNS)
         export.reject(export.frame["Customer"].isna(), "Customer", RejectReason.MISSING_CUSTOMER, "")
         f = export.frame

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from retain.contract.chunks import SourceChunk
-from retain.contract.presets._frames import ROW, ExportFrame, parse_number, parse_time
+from retain.contract.formats import ValueFormats
+from retain.contract.presets._frames import ROW, ExportFrame, parsers
 from retain.contract.presets.base import PresetName
 from retain.contract.reasons import RejectReason
 from retain.contract.tables import TableName
@@ -41,7 +42,8 @@ class StripeSubscriptions:
     description = "Stripe subscriptions export (one period per subscription, mrr from Amount × Quantity / Interval)"
     input_columns = _COLUMNS
 
-    def transform(self, chunks: Iterator[SourceChunk]) -> Iterator[SourceChunk]:
+    def transform(self, chunks: Iterator[SourceChunk], formats: ValueFormats) -> Iterator[SourceChunk]:
+        parse_number, parse_time = parsers(formats)
         export = ExportFrame(chunks, _COLUMNS + _OPTIONAL)
         f = export.frame
         export.reject(f["Customer ID"].isna(), "Customer ID", RejectReason.MISSING_CUSTOMER, "")
