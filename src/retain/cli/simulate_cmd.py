@@ -7,6 +7,7 @@ Thin: calls :func:`retain.services.simulate.simulate` (or, with ``--seeds``, the
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -30,12 +31,12 @@ class SimulateFormat(StrEnum):
 
 def _pts(value: float | None) -> str:
     """A share of customers in percentage points."""
-    return "—" if value is None else f"{value * 100:+.2f} pts"
+    return "—" if value is None or math.isnan(value) else f"{value * 100:+.2f} pts"
 
 
 def _per_customer(value: float | None) -> str:
     """A count or an amount per customer."""
-    return "—" if value is None else f"{value:+,.3f}"
+    return "—" if value is None or math.isnan(value) else f"{value:+,.3f}"  # NaN: nobody was treated
 
 
 def _print(result: SimulationResult) -> None:
