@@ -9,7 +9,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from retain import __version__
-from retain.api import routes_health
+from retain.api import (
+    routes_analytics,
+    routes_apikeys,
+    routes_customers,
+    routes_health,
+    routes_links,
+    routes_playbooks,
+    routes_tasks,
+)
 from retain.api.errors import install_error_handlers
 from retain.clock import Clock
 from retain.settings import Settings
@@ -32,5 +40,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     app.state.workspace = Workspace.from_settings(settings, clock=clock)
     install_error_handlers(app)
-    app.include_router(routes_health.router)
+    for routes in (
+        routes_health,
+        routes_customers,
+        routes_analytics,
+        routes_playbooks,
+        routes_tasks,
+        routes_apikeys,
+        routes_links,
+    ):
+        app.include_router(routes.router)
     return app

@@ -18,6 +18,8 @@ from retain.errors import (
     ConflictError,
     InputError,
     NoDataError,
+    NoSnapshotError,
+    NotFittedError,
     NotFoundError,
     RetainError,
     StateDatabaseError,
@@ -27,6 +29,8 @@ __all__ = ["ApiError", "error_body", "install_error_handlers", "status_of"]
 
 _STATUS: tuple[tuple[type[RetainError], int], ...] = (
     (NoDataError, 409),  # the request is fine; the workspace has nothing to answer it with yet
+    (NoSnapshotError, 409),  # ... no `retain refresh` yet
+    (NotFittedError, 409),  # ... no `retain model train` yet
     (InputError, 422),
     (NotFoundError, 404),
     (ConflictError, 409),

@@ -93,6 +93,7 @@ def at_risk(
     segment: str | None = None,
     reason: str | None = None,
     as_of: date | datetime | None = None,
+    offset: int = 0,
 ) -> AtRiskList:
     """The at-risk list of ``ws``.
 
@@ -108,14 +109,19 @@ def at_risk(
         Keep customers whose first reason has this code (a :class:`~retain.contract.taxonomy.ReasonCode`).
     as_of
         The instant scored (default: just after the latest fact).
+    offset
+        Skip the first ``offset`` customers after the filters (a page of the list: ``offset``, ``top``).
 
     Raises
     ------
     InputError
-        An out-of-range ``min_risk`` or ``top``, an unknown segment or reason code (the message lists the valid ones).
+        An out-of-range ``min_risk``, ``top`` or ``offset``, an unknown segment or reason code (the message lists
+        the valid ones).
     """
     if top is not None and top < 1:
         raise InputError(f"top must be at least 1 (or None for everyone); got {top}.")
+    if offset < 0:
+        raise InputError(f"offset must be at least 0; got {offset}.")
     if min_risk is not None and not 0 <= min_risk <= 1:
         raise InputError(f"min_risk is a probability between 0 and 1 (e.g. 0.3); got {min_risk}.")
     if reason is not None and reason not in set(ReasonCode):
@@ -137,7 +143,7 @@ def at_risk(
         candidates = explained[explained["reason_code"] == reason]
         filters["reason"] = reason
     matching = len(candidates)
-    shown = candidates if top is None else candidates.head(top)
+    shown = candidates.iloc[offset:] if top is None else candidates.iloc[offset : offset + top]
     if reason is None:
         shown = with_reasons(model, scored.features, shown, shown["customer_id"])
     contacts = _contacts(ws, shown["customer_id"].tolist()).drop_duplicates("customer_id")
