@@ -60,3 +60,12 @@ def test_an_unknown_playbook_result_is_404_listing_those_with_enrolments(company
     assert answer.status_code == 404
     message = answer.json()["error"]["message"]
     assert message.startswith("Playbook 'no_such_play' has no enrolments. Playbooks with enrolments: ")
+
+
+def test_filters_that_keep_nobody_give_an_empty_page(company_client, keys):
+    """Found by the fuzzer: an empty list once failed merging the contacts (text ids against an empty float column)."""
+    answer = company_client.get("/v1/at-risk", params={"offset": 100_000}, headers={"X-API-Key": keys["read"]})
+    assert answer.status_code == 200
+    assert (answer.json()["total"], answer.json()["customers"]) == (answer.json()["customers_scored"], [])
+    nobody = company_client.get("/v1/at-risk", params={"min_risk": 1.0}, headers={"X-API-Key": keys["read"]})
+    assert (nobody.status_code, nobody.json()["total"], nobody.json()["customers"]) == (200, 0, [])

@@ -79,8 +79,10 @@ def _segment_members(ws: Workspace, name: str) -> set[str]:
 def _contacts(ws: Workspace, customer_ids: list[str]) -> pd.DataFrame:
     facts = ws.facts()
     table = facts.table(TableName.CUSTOMERS)
-    if table is None or not customer_ids:
-        return pd.DataFrame({"customer_id": customer_ids, "name": None, "email": None})
+    if table is None or not customer_ids:  # object columns: an empty list must still merge on text ids
+        return pd.DataFrame({c: pd.Series([None] * len(customer_ids), dtype=object) for c in CONTACT_COLUMNS}).assign(
+            customer_id=pd.Series(customer_ids, dtype=object)
+        )
     wanted = table.filter(table.customer_id.isin(ibis.literal(customer_ids)))
     return facts.backend.to_pyarrow(wanted.select("customer_id", *CONTACT_COLUMNS)).to_pandas()
 
