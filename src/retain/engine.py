@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from retain.errors import InputError
 
-__all__ = ["Engine", "connect", "spark_session", "to_arrow", "to_pandas"]
+__all__ = ["Engine", "connect", "sibling", "spark_session", "to_arrow", "to_pandas"]
 
 
 class Engine(StrEnum):
@@ -127,6 +127,18 @@ def connect(engine: Engine | str = Engine.DUCKDB, **options: Any) -> ibis.BaseBa
         valid = ", ".join(e.value for e in Engine)
         raise InputError(f"Unknown engine {engine!r}. Valid engines: {valid}.") from None
     return _FACTORIES[key](**options)
+
+
+def sibling(backend: ibis.BaseBackend) -> ibis.BaseBackend:
+    """A backend on the same data that another thread may use while ``backend`` runs a query.
+
+    A DuckDB connection refuses a second call while one runs ("connection is busy"); a cursor is a new connection
+    to the same database, so each thread gets its own. Spark accepts jobs from several threads on one session,
+    so a PySpark backend is shared as it is.
+    """
+    if backend.name == "duckdb":
+        return ibis.duckdb.from_connection(backend.con.cursor())
+    return backend
 
 
 def to_arrow(backend: ibis.BaseBackend, expr: ibis.Expr) -> pa.Table | pa.Scalar:

@@ -10,6 +10,7 @@ __all__ = [
     "ConflictError",
     "InputError",
     "NoDataError",
+    "NoSnapshotError",
     "NotFittedError",
     "NotFoundError",
     "RetainError",
@@ -94,6 +95,12 @@ class WorkspaceError(RetainError):
     """A workspace is missing, incomplete or cannot be created."""
 
     code = "workspace_error"
+
+
+class NoSnapshotError(WorkspaceError):
+    """No ``retain refresh`` has made an analytics snapshot yet, so the views have nothing to show."""
+
+    code = "no_data"
 
 
 class NotFittedError(ValueError, RetainError):

@@ -7,6 +7,7 @@ locks and engine together. Interfaces (CLI, API, report, notebooks) open a works
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -59,6 +60,7 @@ class Workspace:
         self.path = settings.workspace
         self.clock = clock or SystemClock()
         self.lake = Lake(self.path / "data")
+        self._thread_backends = threading.local()
 
     @classmethod
     def init(cls, path: str | Path, *, clock: Clock | None = None, **overrides: object) -> Workspace:
@@ -155,11 +157,27 @@ class Workspace:
         return Facts(self.backend, self.lake.view())
 
     @cached_property
-    def backend(self) -> ibis.BaseBackend:
-        """The analytics engine (DuckDB by default) that reads the lake."""
+    def _root_backend(self) -> ibis.BaseBackend:
         from retain.engine import connect
 
         return connect(self.settings.engine)
+
+    @property
+    def backend(self) -> ibis.BaseBackend:
+        """The analytics engine (DuckDB by default) that reads the lake, one per thread.
+
+        The API serves requests from a thread pool and a DuckDB connection takes one call at a time: each thread
+        gets its own connection to the same in-memory database (:func:`retain.engine.sibling`).
+        """
+        root = self._root_backend
+        if threading.current_thread() is threading.main_thread():
+            return root
+        local = self._thread_backends
+        if getattr(local, "backend", None) is None:
+            from retain.engine import sibling
+
+            local.backend = sibling(root)
+        return local.backend
 
     def table(self, name: TableName | str) -> ibis.Table:
         """The latest version of every row of a canonical table, as an unexecuted Ibis expression."""

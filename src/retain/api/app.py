@@ -12,7 +12,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from retain import __version__
-from retain.api import routes_facts, routes_health, routes_webhooks
+from retain.api import (
+    routes_analytics,
+    routes_apikeys,
+    routes_customers,
+    routes_facts,
+    routes_health,
+    routes_links,
+    routes_playbooks,
+    routes_tasks,
+    routes_webhooks,
+)
 from retain.api.errors import install_error_handlers, status_of
 from retain.api.flusher import Flusher
 from retain.clock import Clock
@@ -52,8 +62,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None, flush: bool = 
     )
     app.state.workspace = Workspace.from_settings(settings, clock=clock)
     install_error_handlers(app)
-    app.include_router(routes_health.router)
-    app.include_router(routes_facts.router)
-    app.include_router(routes_webhooks.router)
+    for routes in (
+        routes_health,
+        routes_customers,
+        routes_analytics,
+        routes_playbooks,
+        routes_tasks,
+        routes_apikeys,
+        routes_facts,
+        routes_webhooks,
+        routes_links,
+    ):
+        app.include_router(routes.router)
     install_dashboard(app, error_status=status_of)
     return app

@@ -18,6 +18,8 @@ from retain.errors import (
     ConflictError,
     InputError,
     NoDataError,
+    NoSnapshotError,
+    NotFittedError,
     NotFoundError,
     RetainError,
     StateDatabaseError,
@@ -29,6 +31,8 @@ __all__ = ["ApiError", "error_body", "install_error_handlers", "status_of"]
 _STATUS: tuple[tuple[type[RetainError], int], ...] = (
     (PlatformError, 400),  # a platform's delivery refused (signature, replay, payload): the platform retries
     (NoDataError, 409),  # the request is fine; the workspace has nothing to answer it with yet
+    (NoSnapshotError, 409),  # ... no `retain refresh` yet
+    (NotFittedError, 409),  # ... no `retain model train` yet
     (InputError, 422),
     (NotFoundError, 404),
     (ConflictError, 409),

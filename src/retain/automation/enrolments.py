@@ -29,6 +29,7 @@ __all__ = [
     "advance",
     "due_enrolments",
     "enrol",
+    "enrolment_counts",
     "enrolment_history",
     "recent_sends",
     "record_steps",
@@ -282,3 +283,13 @@ def steps_of(conn: sa.Connection, enrolment_ids: Iterable[int]) -> dict[int, lis
         for row in conn.execute(sa.select(s).where(s.c.enrolment_id.in_(chunk)).order_by(s.c.enrolment_id, s.c.step)):
             found.setdefault(row.enrolment_id, []).append(row)
     return found
+
+
+def enrolment_counts(conn: sa.Connection) -> dict[str, dict[Arm, int]]:
+    """Enrolments per playbook and arm, over the workspace's whole history (arms without one are absent)."""
+    t = playbook_enrolments
+    rows = conn.execute(sa.select(t.c.playbook, t.c.arm, sa.func.count()).group_by(t.c.playbook, t.c.arm))
+    counts: dict[str, dict[Arm, int]] = {}
+    for playbook, arm, count in rows:
+        counts.setdefault(playbook, {})[Arm(arm)] = int(count)
+    return counts

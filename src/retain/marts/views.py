@@ -20,6 +20,7 @@ __all__ = [
     "METRIC_SECTIONS",
     "CohortView",
     "cohort_view",
+    "metric_section_columns",
     "metrics_view",
     "segments_view",
 ]
@@ -34,6 +35,16 @@ METRIC_SECTIONS: dict[str, MartName] = {
 """Sections of :func:`metrics_view` and the period-series mart each one comes from."""
 
 _PERIOD_COLUMNS = ("period_start", "period_end", "freq", "complete")
+
+
+def metric_section_columns() -> dict[str, tuple[str, ...]]:
+    """The KPI columns of each section of :func:`metrics_view`, in order, from the marts' declared specs."""
+    from retain.marts.build import MARTS  # importing build registers every builder
+
+    return {
+        section: tuple(c for c in MARTS[mart].spec.columns if c not in _PERIOD_COLUMNS)
+        for section, mart in METRIC_SECTIONS.items()
+    }
 
 
 def metrics_view(snapshot: Snapshot, *, freq: Freq | str = Freq.MONTH, last: int | None = None) -> list[dict[str, Any]]:

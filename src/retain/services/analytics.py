@@ -12,11 +12,11 @@ from typing import Any
 
 from retain.analytics.periods import Freq
 from retain.marts.registry import MartName
-from retain.marts.views import CohortView, cohort_view, metrics_view, segments_view
+from retain.marts.views import CohortView, cohort_view, metric_section_columns, metrics_view, segments_view
 from retain.services.snapshots import require_snapshot
 from retain.workspace import Workspace
 
-__all__ = ["CohortView", "SnapshotView", "cohorts", "metrics", "segments"]
+__all__ = ["CohortView", "SnapshotView", "cohorts", "metric_section_columns", "metrics", "segments"]
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,10 @@ def _segment_members(ws: Workspace, name: str) -> set[str]:
 def _contacts(ws: Workspace, customer_ids: list[str]) -> pd.DataFrame:
     facts = ws.facts()
     table = facts.table(TableName.CUSTOMERS)
-    if table is None or not customer_ids:
-        return pd.DataFrame({"customer_id": customer_ids, "name": None, "email": None})
+    if table is None or not customer_ids:  # object columns: an empty list must still merge on text ids
+        return pd.DataFrame({c: pd.Series([None] * len(customer_ids), dtype=object) for c in CONTACT_COLUMNS}).assign(
+            customer_id=pd.Series(customer_ids, dtype=object)
+        )
     wanted = table.filter(table.customer_id.isin(ibis.literal(customer_ids)))
     return facts.backend.to_pyarrow(wanted.select("customer_id", *CONTACT_COLUMNS)).to_pandas()
 
@@ -93,6 +95,7 @@ def at_risk(
     segment: str | None = None,
     reason: str | None = None,
     as_of: date | datetime | None = None,
+    offset: int = 0,
 ) -> AtRiskList:
     """The at-risk list of ``ws``.
 
@@ -108,14 +111,19 @@ def at_risk(
         Keep customers whose first reason has this code (a :class:`~retain.contract.taxonomy.ReasonCode`).
     as_of
         The instant scored (default: just after the latest fact).
+    offset
+        Skip the first ``offset`` customers after the filters (a page of the list: ``offset``, ``top``).
 
     Raises
     ------
     InputError
-        An out-of-range ``min_risk`` or ``top``, an unknown segment or reason code (the message lists the valid ones).
+        An out-of-range ``min_risk``, ``top`` or ``offset``, an unknown segment or reason code (the message lists
+        the valid ones).
     """
     if top is not None and top < 1:
         raise InputError(f"top must be at least 1 (or None for everyone); got {top}.")
+    if offset < 0:
+        raise InputError(f"offset must be at least 0; got {offset}.")
     if min_risk is not None and not 0 <= min_risk <= 1:
         raise InputError(f"min_risk is a probability between 0 and 1 (e.g. 0.3); got {min_risk}.")
     if reason is not None and reason not in set(ReasonCode):
@@ -137,7 +145,7 @@ def at_risk(
         candidates = explained[explained["reason_code"] == reason]
         filters["reason"] = reason
     matching = len(candidates)
-    shown = candidates if top is None else candidates.head(top)
+    shown = candidates.iloc[offset:] if top is None else candidates.iloc[offset : offset + top]
     if reason is None:
         shown = with_reasons(model, scored.features, shown, shown["customer_id"])
     contacts = _contacts(ws, shown["customer_id"].tolist()).drop_duplicates("customer_id")

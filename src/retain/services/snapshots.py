@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retain.errors import WorkspaceError
+from retain.errors import NoSnapshotError
 from retain.marts.snapshot import MartsStore, Snapshot
 from retain.state.workspace_row import current_snapshot as _current_row
 from retain.workspace import Workspace
@@ -28,7 +28,7 @@ def require_snapshot(ws: Workspace) -> Snapshot:
     """The current snapshot; a clear error when there is none yet."""
     snapshot = current_snapshot(ws)
     if snapshot is None:
-        raise WorkspaceError(
+        raise NoSnapshotError(
             f"No analytics snapshot in {ws.path} yet: run `retain refresh` first "
             "(it computes the marts these views read)."
         )
