@@ -17,8 +17,7 @@ from shopify_payloads import delivery, order, refund
 from stripe_payloads import EXPECTED_PERIODS, PERIOD_COLUMNS, body, story
 
 from retain.clock import FixedClock
-from retain.errors import ConfigError
-from retain.ingest.platforms import PlatformError, sign_stripe
+from retain.ingest.platforms import PlatformError, PlatformNotConfiguredError, sign_stripe
 from retain.services import metrics, refresh
 from retain.services.live_facts import flush_inbox
 from retain.services.webhook_lookups import latest_period
@@ -140,9 +139,9 @@ def test_an_unflushed_inbox_row_is_the_period_an_update_ends(ws):
 
 def test_unconfigured_platforms_are_a_config_error_without_secrets_in_it(tmp_path):
     bare = Workspace.init(tmp_path / "bare")
-    with pytest.raises(ConfigError, match=r"\[platforms.stripe\] endpoint_secret"):
+    with pytest.raises(PlatformNotConfiguredError, match=r"\[platforms.stripe\] endpoint_secret"):
         receive_stripe(bare, b"{}", {"Stripe-Signature": "t=1,v1=00"})
-    with pytest.raises(ConfigError, match=r"\[platforms.shopify\] api_secret"):
+    with pytest.raises(PlatformNotConfiguredError, match=r"\[platforms.shopify\] api_secret"):
         receive_shopify(bare, b"{}", {})
 
 

@@ -24,11 +24,12 @@ from retain.errors import (
     RetainError,
     StateDatabaseError,
 )
-from retain.ingest.platforms import PlatformError
+from retain.ingest.platforms import PlatformError, PlatformNotConfiguredError
 
 __all__ = ["ApiError", "error_body", "install_error_handlers", "status_of"]
 
 _STATUS: tuple[tuple[type[RetainError], int], ...] = (
+    (PlatformNotConfiguredError, 404),  # no secret set: the endpoint is not there
     (PlatformError, 400),  # a platform's delivery refused (signature, replay, payload): the platform retries
     (NoDataError, 409),  # the request is fine; the workspace has nothing to answer it with yet
     (NoSnapshotError, 409),  # ... no `retain refresh` yet

@@ -16,10 +16,10 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from retain.errors import ConfigError
 from retain.ingest.platforms import (
     PlatformError,
     PlatformFacts,
+    PlatformNotConfiguredError,
     map_shopify_webhook,
     map_stripe_event,
     verify_shopify,
@@ -123,7 +123,7 @@ def receive_stripe(ws: Workspace, body: bytes, headers: Mapping[str, str]) -> We
 
     Raises
     ------
-    ConfigError
+    PlatformNotConfiguredError
         No ``[platforms.stripe] endpoint_secret`` is set.
     PlatformError
         ``missing_signature``, ``bad_signature``, ``stale_timestamp`` (refused; nothing changed) or
@@ -131,7 +131,7 @@ def receive_stripe(ws: Workspace, body: bytes, headers: Mapping[str, str]) -> We
     """
     settings = ws.settings.platforms.stripe
     if settings.endpoint_secret is None:
-        raise ConfigError(
+        raise PlatformNotConfiguredError(
             "Stripe webhooks are not configured: set [platforms.stripe] endpoint_secret in retain.toml (or "
             "RETAIN_PLATFORMS__STRIPE__ENDPOINT_SECRET) to the endpoint's signing secret."
         )
@@ -160,7 +160,7 @@ def receive_shopify(ws: Workspace, body: bytes, headers: Mapping[str, str]) -> W
 
     Raises
     ------
-    ConfigError
+    PlatformNotConfiguredError
         No ``[platforms.shopify] api_secret`` is set.
     PlatformError
         ``missing_signature``, ``bad_signature`` (refused; nothing changed), ``bad_payload`` (no topic or
@@ -168,7 +168,7 @@ def receive_shopify(ws: Workspace, body: bytes, headers: Mapping[str, str]) -> W
     """
     settings = ws.settings.platforms.shopify
     if settings.api_secret is None:
-        raise ConfigError(
+        raise PlatformNotConfiguredError(
             "Shopify webhooks are not configured: set [platforms.shopify] api_secret in retain.toml (or "
             "RETAIN_PLATFORMS__SHOPIFY__API_SECRET) to the app's client secret."
         )

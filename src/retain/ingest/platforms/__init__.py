@@ -3,7 +3,7 @@ canonical tables. Pure functions; the service ``retain.services.webhooks`` verif
 
 from __future__ import annotations
 
-from retain.ingest.platforms.facts import PlatformError, PlatformFacts
+from retain.ingest.platforms.facts import PlatformError, PlatformFacts, PlatformNotConfiguredError
 from retain.ingest.platforms.shopify import KnownOrder, map_shopify_webhook, refund_order_id, shopify_customer_id
 from retain.ingest.platforms.signatures import (
     STRIPE_TOLERANCE_SECONDS,
@@ -22,6 +22,7 @@ __all__ = [
     "PeriodBook",
     "PlatformError",
     "PlatformFacts",
+    "PlatformNotConfiguredError",
     "map_shopify_webhook",
     "map_stripe_event",
     "refund_order_id",

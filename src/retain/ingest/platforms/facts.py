@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from retain.contract.tables import TableName
-from retain.errors import InputError
+from retain.errors import InputError, NotFoundError
 
-__all__ = ["PlatformError", "PlatformFacts", "iso_utc"]
+__all__ = ["PlatformError", "PlatformFacts", "PlatformNotConfiguredError", "iso_utc"]
 
 
 class PlatformError(InputError):
@@ -17,6 +17,13 @@ class PlatformError(InputError):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
+
+
+class PlatformNotConfiguredError(NotFoundError):
+    """The workspace has no secret for this platform, so its webhook endpoint is not there (404, not a server
+    fault: the sender is at the wrong address until the secret is set)."""
+
+    code = "platform_not_configured"
 
 
 @dataclass
