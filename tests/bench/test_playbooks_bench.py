@@ -25,9 +25,15 @@ CUSTOMERS = 3_000
 MESSAGES = 500
 
 
-def test_the_bench_delivers_every_message_once_and_its_baselines_match_the_run(tmp_path):
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory):
+    """Where the tiny company and its playbooks workspace are prepared, once for this module."""
+    return tmp_path_factory.mktemp("bench-playbooks")
+
+
+def test_the_bench_delivers_every_message_once_and_its_baselines_match_the_run(work_dir):
     result = run_playbooks_bench(
-        CUSTOMERS, messages=MESSAGES, repeats=2, work_dir=tmp_path, seed=7, model_customers=CUSTOMERS
+        CUSTOMERS, messages=MESSAGES, repeats=2, work_dir=work_dir, seed=7, model_customers=CUSTOMERS
     )
     assert sorted(p.name for p in result.playbooks) == sorted(PLAYBOOKS)
     assert len({p.trigger for p in result.playbooks}) == 8  # every trigger kind of the library
@@ -51,8 +57,8 @@ def test_the_bench_delivers_every_message_once_and_its_baselines_match_the_run(t
     assert all(len(runs) == 2 for runs in result.runs.values())
 
 
-def test_the_top_up_and_the_inserts_baseline_write_exactly_what_they_are_asked_to(tmp_path):
-    prepared = prepare_playbooks_workspace(CUSTOMERS, tmp_path, seed=7, model_customers=CUSTOMERS)
+def test_the_top_up_and_the_inserts_baseline_write_exactly_what_they_are_asked_to(work_dir, tmp_path):
+    prepared = prepare_playbooks_workspace(CUSTOMERS, work_dir, seed=7, model_customers=CUSTOMERS)
     state = copy_state(prepared, tmp_path / "state.db")
     ws = open_playbooks_workspace(prepared, state, "http://127.0.0.1:9/hooks/retain")
     try:
