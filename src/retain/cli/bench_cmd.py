@@ -291,7 +291,10 @@ def bench_playbooks(
             )
             for p in r.playbooks
         ]
-        print_results(f"Playbooks at {r.customers:,} customers", headers, lines, markdown=markdown)
+        title = f"Playbooks at {r.customers:,} customers (last run)"
+        if markdown:
+            console.print(f"{title}:\n", highlight=False)
+        print_results(title, headers, lines, markdown=markdown)
         if markdown:
             console.print()
     headers = ("customers", "rows written", "run s", "triggers s", "inserts s", "run ÷ (triggers + inserts)")
@@ -332,11 +335,16 @@ def bench_playbooks(
             f"{r.deliveries[-1].messages - r.run_messages:,} topped up); {checks}. Preparation: refresh "
             f"{r.prepared.refresh_seconds:.1f} s, {trained}.",
             highlight=False,
+            soft_wrap=True,
         )
     if len(results) > 1:
         lo, hi = results[0], results[-1]
         growth = ", ".join(f"{j} {hi.jobs[j].seconds / lo.jobs[j].seconds:.1f}×" for j in hi.jobs)
-        console.print(f"Growth {lo.customers:,} → {hi.customers:,} customers, wall time: {growth}.", highlight=False)
+        console.print(
+            f"Growth {lo.customers:,} → {hi.customers:,} customers, wall time: {growth}.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def print_results(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]], *, markdown: bool) -> None:
