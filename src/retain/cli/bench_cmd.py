@@ -22,7 +22,8 @@ bench_app = typer.Typer(
     cls=RetainGroup,
     help="Benchmarks: retain's jobs against a baseline in the same run.\n\n"
     "Times are measured, never asserted; docs/benchmarks.md has the published figures.\n\n"
-    "Examples:\n  retain bench ingest --rows 1000000\n  retain bench analytics --customers 100000",
+    "Examples:\n  retain bench ingest --rows 1000000\n  retain bench analytics --customers 100000\n"
+    "  retain bench playbooks --customers 100000",
     no_args_is_help=True,
 )
 
@@ -224,6 +225,126 @@ def bench_predict(
         console.print(f"BG/NBD parameters at {r.customers:,} customers — {fitted}", highlight=False)
     if results and results[0].lifetimes_note:
         console.print(f"BG/NBD vs lifetimes not run: {safe_markup(results[0].lifetimes_note)}.", highlight=False)
+
+
+@bench_app.command("playbooks", cls=RetainCommand)
+@handle_errors
+def bench_playbooks(
+    customers: Annotated[
+        list[int], typer.Option("--customers", help="Synthetic subscription customers; repeat for several sizes.")
+    ],
+    messages: Annotated[int, typer.Option(min=1, help="Outbox messages the worker delivers (topped up).")] = 100_000,
+    repeats: Annotated[int, typer.Option(min=1, help="Runs per size and job; medians are reported.")] = 3,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Where synthetic workspaces are prepared (cached per size).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 0,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown tables (for docs/benchmarks.md).")
+    ] = False,
+) -> None:
+    """10 playbooks run over N customers and M messages delivered, vs the bare trigger queries, inserts and POSTs.
+
+    The run (triggers, conditions, enrolments, pressure rules, outbox) is compared with the same trigger and
+    condition queries executed bare plus bare inserts of the rows it wrote; the worker's delivery to a receiver
+    on loopback with the same requests POSTed bare. Ratios are retain time / baseline time.
+
+    Examples:
+      retain bench playbooks --customers 100000 --customers 1000000
+      retain bench playbooks --customers 20000 --messages 10000 --repeats 1
+    """
+    from retain.bench.playbooks_bench import run_playbooks_bench
+
+    def on_run(job: str, i: int, m: Measurement) -> None:
+        err_console.print(f"  run {i + 1}: {job:<9} {m.seconds:8.2f} s  peak +{m.peak_rss_mb:,.0f} MB")
+
+    results = []
+    for n in sorted(set(customers)):
+        err_console.print(f"[bold]{n:,} customers[/]")
+        results.append(
+            run_playbooks_bench(
+                n,
+                messages=messages,
+                repeats=repeats,
+                work_dir=work_dir,
+                seed=seed,
+                on_step=lambda s: err_console.print(f"  {safe_markup(s)}", highlight=False),
+                on_run=on_run,
+            )
+        )
+    for r in results:
+        headers = ("playbook", "trigger", "fired", "bare rows", "entered", "held out", "conditions", "re-entry")
+        headers += ("enqueued", "tasks/coupons", "suppressed")
+        lines = [
+            (
+                p.name,
+                p.trigger,
+                f"{p.fired:,}",
+                f"{p.baseline_fired:,}",
+                f"{p.entered:,}",
+                f"{p.held_out:,}",
+                f"{p.conditions:,}",
+                f"{p.reentry:,}",
+                f"{p.enqueued:,}",
+                f"{p.done:,}",
+                f"{p.suppressed:,}",
+            )
+            for p in r.playbooks
+        ]
+        title = f"Playbooks at {r.customers:,} customers (last run)"
+        if markdown:
+            console.print(f"{title}:\n", highlight=False)
+        print_results(title, headers, lines, markdown=markdown)
+        if markdown:
+            console.print()
+    headers = ("customers", "rows written", "run s", "triggers s", "inserts s", "run ÷ (triggers + inserts)")
+    headers += ("messages", "deliver s", "posts s", "deliver ÷ posts", "deliver msg/s", "posts msg/s")
+    headers += ("distinct keys", "run peak MB", "triggers peak MB", "deliver peak MB")
+    lines = []
+    for r in results:
+        jobs, last = r.jobs, r.deliveries[-1]
+        lines.append(
+            (
+                f"{r.customers:,}",
+                f"{sum(r.written.values()):,}",
+                *(f"{jobs[j].seconds:.2f}" for j in ("run", "triggers", "inserts")),
+                f"{r.ratio('run', 'triggers', 'inserts'):.2f}×",
+                f"{last.messages:,}",
+                *(f"{jobs[j].seconds:.2f}" for j in ("deliver", "posts")),
+                f"{r.ratio('deliver', 'posts'):.2f}×",
+                f"{r.per_second('deliver'):,.0f}",
+                f"{r.per_second('posts'):,.0f}",
+                f"{last.distinct_keys:,}",
+                *(f"{jobs[j].peak_rss_mb:,.0f}" for j in ("run", "triggers", "deliver")),
+            )
+        )
+    print_results(f"retain bench playbooks (median of {repeats})", headers, lines, markdown=markdown)
+    for r in results:
+        written = ", ".join(f"{name} {count:,}" for name, count in r.written.items())
+        checks = "; ".join(
+            f"deliver {d.delivered:,} delivered, receiver {d.requests:,} POSTs / {d.distinct_keys:,} keys"
+            for d in r.deliveries
+        )
+        trained = (
+            f"model trained on {r.prepared.model_customers:,} customers in {r.prepared.train_seconds:.1f} s"
+            if r.prepared.train_seconds is not None
+            else f"model trained on {r.prepared.model_customers:,} customers earlier"
+        )
+        console.print(
+            f"{r.customers:,} customers: the run wrote {written} ({r.run_messages:,} messages; "
+            f"{r.deliveries[-1].messages - r.run_messages:,} topped up); {checks}. Preparation: refresh "
+            f"{r.prepared.refresh_seconds:.1f} s, {trained}.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(results) > 1:
+        lo, hi = results[0], results[-1]
+        growth = ", ".join(f"{j} {hi.jobs[j].seconds / lo.jobs[j].seconds:.1f}×" for j in hi.jobs)
+        console.print(
+            f"Growth {lo.customers:,} → {hi.customers:,} customers, wall time: {growth}.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def print_results(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]], *, markdown: bool) -> None:
