@@ -197,6 +197,7 @@ def test_default_toml_lists_every_setting_with_its_default(tmp_path):
             "default_timezone": "UTC",
             "base_url": "http://localhost:8000",
             "link_days": 365,
+            "explain_min_p_churn": 0.1,
         },
         "service": {"host": "127.0.0.1", "port": 8000, "workers": 1, "session_hours": 12.0, "secure_cookies": False},
         "platforms": {"stripe": {"tolerance_seconds": 300}, "shopify": {}},  # the secrets are commented out

@@ -339,6 +339,16 @@ class AutomationSettings(BaseModel):
         ),
     )
     link_days: int = Field(default=365, gt=0, description="Days an unsubscribe or survey link stays valid.")
+    explain_min_p_churn: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description=(
+            "A refresh explains (reasons, reason code, playbook) every customer with P(churn) at least this, besides "
+            "the top 20: playbooks that act on a reason see only explained customers. Lower it for reason playbooks "
+            "with a lower min_p_churn; 1 explains the top 20 only (the fastest refresh)."
+        ),
+    )
 
     @field_validator("quiet_start", "quiet_end")
     @classmethod

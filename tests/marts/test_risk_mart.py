@@ -20,18 +20,22 @@ def snapshot(trained_workspace):
 
 def test_at_risk_mart_is_the_workspace_ranked_at_the_snapshot_as_of(trained_workspace, snapshot):
     mart = snapshot.read("at_risk").to_pandas()
-    expected = score(trained_workspace, as_of=snapshot.as_of, top=TOP_EXPLAINED).ranked
+    floor = trained_workspace.settings.automation.explain_min_p_churn
+    expected = score(trained_workspace, as_of=snapshot.as_of, top=TOP_EXPLAINED, explain_min_risk=floor).ranked
     assert len(mart) == len(expected) > 100
     assert mart["customer_id"].tolist() == expected["customer_id"].tolist()
     for column in ("rank", "p_churn", "value_if_retained", "expected_loss", "health"):
         assert mart[column].to_numpy() == pytest.approx(expected[column].to_numpy(dtype=float), rel=1e-12), column
     assert mart["band"].tolist() == expected["band"].tolist()
-    # Ranked by p_churn × value_if_retained, descending, ranks 1..n; reasons only for the first TOP_EXPLAINED.
+    # Ranked by p_churn × value_if_retained, descending, ranks 1..n; reasons for the first TOP_EXPLAINED and for
+    # everyone at or above [automation] explain_min_p_churn (whom reason playbooks can act on).
     assert mart["expected_loss"].to_numpy() == pytest.approx((mart["p_churn"] * mart["value_if_retained"]).to_numpy())
     assert mart["rank"].tolist() == list(range(1, len(mart) + 1))
     assert (mart["expected_loss"].diff().dropna() <= 0).all()
     explained = mart["reasons"].notna()
-    assert explained.tolist() == [True] * TOP_EXPLAINED + [False] * (len(mart) - TOP_EXPLAINED)
+    meant = (mart["rank"] <= TOP_EXPLAINED) | (mart["p_churn"] >= floor)
+    assert explained.tolist() == meant.tolist()
+    assert TOP_EXPLAINED < meant.sum() < len(mart)  # the floor adds customers beyond the top and leaves some out
     # An explained customer with no true risky reason gets none ("" and no code): nothing is made up (DESIGN.md §8).
     stated = mart["reasons"].fillna("") != ""
     assert stated.sum() > TOP_EXPLAINED // 2

@@ -144,6 +144,19 @@ def test_only_the_top_n_are_explained(subscription_scores):
     assert rest[["reasons", "reason_code", "playbook"]].isna().all().all()
 
 
+def test_everyone_at_or_above_the_risk_floor_is_explained_whatever_their_rank(subscription_ws, subscription_scores):
+    floor = float(subscription_scores.ranked["p_churn"].quantile(0.8))  # the riskiest fifth, far beyond the top 5
+    s = score(subscription_ws, top=TOP, explain_min_risk=floor).ranked
+    meant = (s["rank"] <= TOP) | (s["p_churn"] >= floor)
+    assert meant.sum() > 3 * TOP
+    assert s["reasons"].notna().tolist() == meant.tolist()
+    # The same customers get the same reasons as when everyone is explained: the floor only chooses whom.
+    everyone = score(subscription_ws, top=None).ranked.set_index("customer_id")
+    chosen = s[meant].set_index("customer_id")
+    assert chosen["reasons"].tolist() == everyone.loc[chosen.index, "reasons"].tolist()
+    assert chosen["reason_code"].fillna("").tolist() == everyone.loc[chosen.index, "reason_code"].fillna("").tolist()
+
+
 def test_as_of_in_the_past_scores_who_was_active_then(subscription_ws):
     at = pd.Timestamp("2025-06-01", tz="UTC")
     scored_past = score(subscription_ws, as_of=at.to_pydatetime(), top=2)

@@ -28,7 +28,8 @@ NO_MODEL_REASON = "no churn model trained; run `retain model train`"
 """Why the early-warning marts are skipped in a workspace without a churn model."""
 
 TOP_EXPLAINED = 20
-"""Customers (by rank) whose reasons, reason code and playbook the ``at_risk`` mart holds (explaining is slow)."""
+"""Customers (by rank) whose reasons, reason code and playbook the ``at_risk`` mart always holds; a refresh also
+explains everyone at or above ``[automation] explain_min_p_churn``."""
 
 PROFILE_RISK_COLUMNS: tuple[str, ...] = tuple(c.name for c in PROFILE.in_group(ProfileGroup.RISK))
 """Columns of the profile spec's ``risk`` group, copied from ``at_risk`` into ``profiles`` (null when absent)."""

@@ -53,6 +53,7 @@ def score_features(
     commerce_value: pd.DataFrame | None = None,
     health_settings: Any = None,
     top: int | None = 20,
+    explain_min_risk: float | None = None,
 ) -> pd.DataFrame:
     """Churn probability, value if retained, expected loss, health, ranking and top-N reasons (one row each).
 
@@ -70,6 +71,9 @@ def score_features(
     health_settings : HealthSettings, optional
     top : int or None, default 20
         Customers (by rank) that get reasons; ``None`` explains everyone (slow on large tables).
+    explain_min_risk : float, optional
+        Also explain every customer whose P(churn) is at least this, whatever their rank: playbooks that act on
+        a reason (``risk`` triggers by reason code) see only explained customers.
 
     Returns
     -------
@@ -113,7 +117,10 @@ def score_features(
     )
     ranked = rank_at_risk(scored)
     n_explain = len(ranked) if top is None else min(int(top), len(ranked))
-    ranked = with_reasons(model, frame, ranked, ranked["customer_id"].iloc[:n_explain])
+    explained = np.arange(len(ranked)) < n_explain
+    if explain_min_risk is not None:
+        explained |= ranked["p_churn"].to_numpy() >= explain_min_risk
+    ranked = with_reasons(model, frame, ranked, ranked["customer_id"][explained])
     leading = [c for c in SCORE_COLUMNS if c in ranked.columns]
     return ranked[leading + [c for c in ranked.columns if c not in leading]]
 

@@ -108,7 +108,15 @@ def _risk(facts: Facts, ctx: RefreshContext, pinned: tuple[Any, ModelMetadata] |
         return
     model, metadata = pinned
     try:
-        scored = score_facts(facts, model, metadata, as_of=ctx.as_of, top=TOP_EXPLAINED, health=ws.settings.health)
+        scored = score_facts(
+            facts,
+            model,
+            metadata,
+            as_of=ctx.as_of,
+            top=TOP_EXPLAINED,
+            health=ws.settings.health,
+            explain_min_risk=ws.settings.automation.explain_min_p_churn,
+        )
     except InputError as error:
         # A model that no longer fits the data (other features, other business model) must not fail the refresh.
         ctx.risk_skipped = f"the churn model cannot score this data: {error}"

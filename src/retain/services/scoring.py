@@ -53,6 +53,7 @@ def score_facts(
     as_of: date | datetime | None = None,
     top: int | None = 20,
     health: HealthSettings | None = None,
+    explain_min_risk: float | None = None,
 ) -> Scored:
     """Score ``facts`` at ``as_of`` (default: the latest fact) with a loaded churn model.
 
@@ -87,7 +88,15 @@ def score_facts(
     if kind is BusinessModel.COMMERCE and len(features):
         orders = facts.backend.to_pyarrow(facts.tables[str(TableName.ORDERS)]).to_pandas()
         value = commerce_value_if_retained(orders, features["customer_id"], as_of=at)
-    ranked = score_features(model, features, business_model=kind, commerce_value=value, health_settings=health, top=top)
+    ranked = score_features(
+        model,
+        features,
+        business_model=kind,
+        commerce_value=value,
+        health_settings=health,
+        top=top,
+        explain_min_risk=explain_min_risk,
+    )
     return Scored(ranked, at, metadata.version, kind, int(metadata.horizon_days), features)
 
 
@@ -97,6 +106,7 @@ def score(
     as_of: date | datetime | None = None,
     top: int | None = 20,
     version: str | None = None,
+    explain_min_risk: float | None = None,
 ) -> Scored:
     """Score every customer of ``ws`` with its current churn model (or ``version``) and rank by expected loss.
 
@@ -109,4 +119,6 @@ def score(
     """
     model, metadata = churn_registry(ws).load(version)
     facts = ws.facts().require("score")
-    return score_facts(facts, model, metadata, as_of=as_of, top=top, health=ws.settings.health)
+    return score_facts(
+        facts, model, metadata, as_of=as_of, top=top, health=ws.settings.health, explain_min_risk=explain_min_risk
+    )
