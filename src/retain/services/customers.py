@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from retain.analytics.timeline import customer_timeline
 from retain.errors import NotFoundError, RetainError
 from retain.facts import Facts
 from retain.marts.snapshot import Snapshot
 from retain.models.churn.features import churn_features
 from retain.models.scoring import with_reasons
+from retain.services._prepared_timeline import timeline_rows
 from retain.services.snapshots import require_snapshot
 from retain.services.training import churn_registry
 from retain.state.profiles import get_profile
@@ -56,11 +56,11 @@ def customer_360(ws: Workspace, customer_id: str) -> Customer360:
             "after it."
         )
     facts = Facts(ws.backend, snapshot.lake_view(ws.lake.root))
-    timeline = facts.backend.to_pyarrow(customer_timeline(facts.tables, customer_id, as_of=snapshot.as_of))
+    timeline = timeline_rows(facts, snapshot.id, customer_id, as_of=snapshot.as_of)
     profile = dict(stored.profile)
     if profile.get("p_churn") is not None and profile.get("reasons") is None:
         profile.update(_reasons_now(ws, facts, snapshot, customer_id))
-    return Customer360(customer_id, snapshot.id, snapshot.as_of, profile, stored.segments, timeline.to_pylist())
+    return Customer360(customer_id, snapshot.id, snapshot.as_of, profile, stored.segments, timeline)
 
 
 def _reasons_now(ws: Workspace, facts: Facts, snapshot: Snapshot, customer_id: str) -> dict[str, Any]:
