@@ -60,7 +60,8 @@ class Workspace:
         self.path = settings.workspace
         self.clock = clock or SystemClock()
         self.lake = Lake(self.path / "data")
-        self._thread_backends = threading.local()
+        self._thread_backends: dict[int, ibis.BaseBackend] = {}
+        self._thread_backends_lock = threading.Lock()
 
     @classmethod
     def init(cls, path: str | Path, *, clock: Clock | None = None, **overrides: object) -> Workspace:
@@ -172,12 +173,17 @@ class Workspace:
         root = self._root_backend
         if threading.current_thread() is threading.main_thread():
             return root
-        local = self._thread_backends
-        if getattr(local, "backend", None) is None:
-            from retain.engine import sibling
+        # Kept by thread id, not in a threading.local: a thread-local connection would be destroyed as its thread
+        # exits, which for a server's daemon threads can be during interpreter shutdown, where DuckDB's destructor
+        # aborts the process. A new thread reusing a dead one's id reuses its connection (never two at once).
+        ident = threading.get_ident()
+        with self._thread_backends_lock:
+            backend = self._thread_backends.get(ident)
+            if backend is None:
+                from retain.engine import sibling
 
-            local.backend = sibling(root)
-        return local.backend
+                backend = self._thread_backends[ident] = sibling(root)
+        return backend
 
     def table(self, name: TableName | str) -> ibis.Table:
         """The latest version of every row of a canonical table, as an unexecuted Ibis expression."""

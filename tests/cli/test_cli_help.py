@@ -62,10 +62,18 @@ def _bool_parameters(command) -> list[str]:
 
 
 def test_the_walk_finds_every_command():
-    assert {"retain", "metrics", "at-risk", "model train", "model backtest-synthetic", "bench analytics"} <= set(NAMES)
+    assert {
+        "retain",
+        "metrics",
+        "at-risk",
+        "model train",
+        "model backtest-synthetic",
+        "bench analytics",
+        "bench api",
+    } <= set(NAMES)
     playbook = {f"playbook {name}" for name in ("init", "list", "validate", "results", "run", "preview", "backtest")}
     assert playbook | {"worker", "simulate"} <= set(NAMES)
-    assert len(NAMES) == 44
+    assert len(NAMES) == 45
 
 
 @pytest.mark.parametrize("path", list(COMMANDS), ids=NAMES)

@@ -29,16 +29,18 @@ def serving(workspace: Path, *, env: dict[str, str] | None = None, timeout: floa
     """Run ``retain serve -w workspace`` on a free port until the block ends; yields its base URL.
 
     The process is the command line's own (``python -m retain serve``), so what is measured or tested is what a
-    user runs. It is stopped with SIGTERM (uvicorn's graceful shutdown), then killed if it lingers.
+    user runs. Its stderr goes to ``<workspace>/serve.log`` (a pipe nobody reads would block it once full). It is
+    stopped with SIGTERM (uvicorn's graceful shutdown), then killed if it lingers.
     """
     port = free_port()
+    log_path = Path(workspace) / "serve.log"
+    log = log_path.open("w")
     command = [sys.executable, "-m", "retain", "serve", "-w", str(workspace), "--host", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--port", str(port)],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -64,5 +66,4 @@ def serving(workspace: Path, *, env: dict[str, str] | None = None, timeout: floa
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        log.close()

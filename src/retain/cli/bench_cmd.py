@@ -23,7 +23,8 @@ bench_app = typer.Typer(
     help="Benchmarks: retain's jobs against a baseline in the same run.\n\n"
     "Times are measured, never asserted; docs/benchmarks.md has the published figures.\n\n"
     "Examples:\n  retain bench ingest --rows 1000000\n  retain bench analytics --customers 100000\n"
-    "  retain bench playbooks --customers 100000",
+    "  retain bench playbooks --customers 100000\n"
+    "  retain bench api --customers 100000",
     no_args_is_help=True,
 )
 
@@ -345,6 +346,63 @@ def bench_playbooks(
             highlight=False,
             soft_wrap=True,
         )
+
+
+@bench_app.command("api", cls=RetainCommand)
+@handle_errors
+def bench_api(
+    customers: Annotated[int, typer.Option("--customers", min=1, help="Synthetic subscription customers.")],
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent clients (threads, one connection each).")] = 8,
+    requests: Annotated[int, typer.Option(min=1, help="Requests per route.")] = 2000,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Where the workspace is prepared (cached per size; default: a temp folder).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data and of the customers read.")] = 0,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown table (for docs/benchmarks.md).")
+    ] = False,
+) -> None:
+    """The API under load: a customer's 360 (random customers) and batch POST /v1/events against bare /health.
+
+    A real `retain serve` process serves a prepared workspace of N customers; K clients in this process call each
+    route. Reported: p50/p99 latency, throughput, and the 360's p99 over the bare route's p99 (target: at most 5).
+    The events job runs only when the server has POST /v1/events.
+
+    Examples:
+      retain bench api --customers 100000 --work-dir /tmp/bench
+      retain bench api --customers 1000000 --requests 5000 --markdown
+    """
+    import tempfile
+
+    from retain.bench.api_bench import run_api_bench
+
+    root = work_dir or Path(tempfile.gettempdir()) / "retain-bench"
+    result = run_api_bench(
+        customers,
+        work_dir=root,
+        clients=clients,
+        requests=requests,
+        seed=seed,
+        on_step=lambda s: err_console.print(f"  {safe_markup(s)}", highlight=False),
+    )
+    routes = [result.health, result.customer_360] + ([result.events] if result.events else [])
+    headers = ("route", "requests", "clients", "p50 ms", "p99 ms", "mean ms", "req/s", "errors")
+    lines = [
+        (
+            r.route,
+            f"{r.requests:,}",
+            str(r.clients),
+            *(f"{ms:.1f}" for ms in (r.p50_ms, r.p99_ms, r.mean_ms)),
+            f"{r.throughput:,.0f}",
+            str(r.errors),
+        )
+        for r in routes
+    ]
+    print_results(f"retain bench api ({customers:,} customers)", headers, lines, markdown=markdown)
+    verdict = "within" if result.p99_ratio <= 5 else "MISSES"
+    console.print(f"360 p99 / /health p99 = {result.p99_ratio:.2f} ({verdict} the target of 5).", highlight=False)
+    if result.events_skipped:
+        console.print(f"Events job skipped: {safe_markup(result.events_skipped)}.", highlight=False)
 
 
 def print_results(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]], *, markdown: bool) -> None:

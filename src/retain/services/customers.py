@@ -15,6 +15,7 @@ from retain.facts import Facts
 from retain.marts.snapshot import Snapshot
 from retain.models.churn.features import churn_features
 from retain.models.scoring import with_reasons
+from retain.services._prepared_timeline import timeline_rows
 from retain.services.snapshots import require_snapshot
 from retain.services.training import churn_registry
 from retain.state.profiles import get_profile
@@ -63,20 +64,27 @@ def customer_360(ws: Workspace, customer_id: str) -> Customer360:
         )
     facts = Facts(ws.backend, snapshot.lake_view(ws.lake.root))
     lake_now = ws.facts()
-    timeline = facts.backend.to_pyarrow(
-        customer_timeline(
-            facts.tables,
-            customer_id,
-            as_of=snapshot.as_of,
-            enrolments=_written(lake_now, SystemTableName.PLAYBOOK_ENROLMENTS),
-            messages=_written(lake_now, SystemTableName.PLAYBOOK_MESSAGES),
-            playbooks_until=ws.clock.now(),
-        )
-    )
+    enrolments = _written(lake_now, SystemTableName.PLAYBOOK_ENROLMENTS)
+    messages = _written(lake_now, SystemTableName.PLAYBOOK_MESSAGES)
+    if enrolments is None and messages is None:
+        timeline = timeline_rows(facts, snapshot.id, customer_id, as_of=snapshot.as_of)
+    else:
+        # What playbooks did is read up to now (not the snapshot's as-of), a different literal per call, so
+        # this path builds the whole expression instead of the prepared per-snapshot query.
+        timeline = facts.backend.to_pyarrow(
+            customer_timeline(
+                facts.tables,
+                customer_id,
+                as_of=snapshot.as_of,
+                enrolments=enrolments,
+                messages=messages,
+                playbooks_until=ws.clock.now(),
+            )
+        ).to_pylist()
     profile = dict(stored.profile)
     if profile.get("p_churn") is not None and profile.get("reasons") is None:
         profile.update(_reasons_now(ws, facts, snapshot, customer_id))
-    return Customer360(customer_id, snapshot.id, snapshot.as_of, profile, stored.segments, timeline.to_pylist())
+    return Customer360(customer_id, snapshot.id, snapshot.as_of, profile, stored.segments, timeline)
 
 
 def _written(facts: Facts, name: SystemTableName) -> ibis.Table | None:
