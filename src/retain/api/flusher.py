@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import threading
 
+from starlette.requests import Request
+
 from retain.clock import Clock
 from retain.errors import ConflictError, RetainError
 from retain.services.live_facts import flush_and_fire, pending_facts
 from retain.settings import Settings
 from retain.workspace import Workspace
 
-__all__ = ["Flusher"]
+__all__ = ["Flusher", "tell_flusher"]
 
 log = logging.getLogger("retain.api.flusher")
 
@@ -80,3 +82,10 @@ class Flusher:
             return
         self.rounds += 1
         log.info("inbox flushed: %s", ", ".join(f"{t.table} {t.rows}" for t in done.flush.tables))
+
+
+def tell_flusher(request: Request, facts: int) -> None:
+    """``facts`` new facts reached the inbox through ``request``: tell the app's flusher, when it runs one."""
+    flusher: Flusher | None = getattr(request.app.state, "flusher", None)
+    if flusher is not None and facts:
+        flusher.received(facts)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 
+from retain.api.flusher import tell_flusher
 from retain.api.security import require, workspace
 from retain.services.auth import ApiScope, Principal
 from retain.services.live_facts import MAX_FACTS_PER_CALL, AcceptResult, FactStatus, accept_facts
@@ -85,9 +86,7 @@ def _route(table: str):
     ) -> Accepted:
         rows = facts if isinstance(facts, list) else [facts]
         result = accept_facts(ws, table, rows, source="api")
-        flusher = getattr(request.app.state, "flusher", None)
-        if flusher is not None and result.accepted:
-            flusher.received(result.accepted)
+        tell_flusher(request, result.accepted)
         return _answer(result)
 
     post_facts.__name__ = f"post_{table}"

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from retain.api.flusher import tell_flusher
 from retain.api.security import workspace
 from retain.services.webhooks import WebhookResult, WebhookStatus, receive_shopify, receive_stripe
 from retain.workspace import Workspace
@@ -33,9 +34,7 @@ class Received(BaseModel):
 
 
 def _answer(request: Request, result: WebhookResult) -> Received:
-    flusher = getattr(request.app.state, "flusher", None)
-    if flusher is not None and result.rows:
-        flusher.received(sum(result.rows.values()))
+    tell_flusher(request, sum(result.rows.values()))
     return Received(
         platform=str(result.platform),
         event_id=result.event_id,
